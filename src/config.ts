@@ -1,0 +1,113 @@
+/**
+ * The options of `serverless.start`, with RunPod's snake_case spellings accepted beside the
+ * camelCase ones so that code from RunPod's docs ports line for line.
+ * @module
+ */
+import type { Job } from './types.ts'
+import type { EngineOptions } from './engine/engine.ts'
+import type { AppOptions } from './http/app.ts'
+
+/**
+ * A handler: a function, async function, generator or async generator, or any function that returns
+ * a value, a promise, an (async) iterable or a `ReadableStream`. What it returns decides how it runs.
+ */
+export type Handler<TInput = any, TEnv = any> = (job: Job<TInput, TEnv>) => unknown
+
+/** RunPod's concurrency modifier: called with the current concurrency, returns the wanted one. */
+export type ConcurrencyModifier = number | ((current: number) => number)
+
+/** What `serverless.start` takes. */
+export interface WorkerConfig<TInput = any, TEnv = any> {
+  /** The handler every job runs. */
+  handler: Handler<TInput, TEnv>
+  /**
+   * Keep every yield of a streaming handler as the job's `output` array (otherwise `[]`).
+   * @default false
+   */
+  returnAggregateStream?: boolean | undefined
+  /** RunPod's spelling of {@link WorkerConfig.returnAggregateStream}. */
+  return_aggregate_stream?: boolean | undefined
+  /**
+   * How many jobs run at once; the rest wait in FIFO order. A function is RunPod's modifier,
+   * asked again whenever jobs are taken.
+   * @default 100
+   */
+  concurrencyModifier?: ConcurrencyModifier | undefined
+  /** RunPod's spelling of {@link WorkerConfig.concurrencyModifier}. */
+  concurrency_modifier?: ConcurrencyModifier | undefined
+  /** `policy.executionTimeout` for requests without one, ms. @default 600000 */
+  executionTimeout?: number | undefined
+  /** `policy.ttl` for requests without one, ms. @default 86400000 */
+  ttl?: number | undefined
+  /**
+   * How long a `POST /stream` job goes on with no reader before it is cancelled, ms; a reader that
+   * comes back within it (with `Last-Event-ID`) resumes. `Infinity` never cancels. `/run` jobs are
+   * never cancelled by readers leaving.
+   * @default 30000
+   */
+  disconnectGrace?: number | undefined
+  /** SSE keep-alive: a `: ping` comment after this much quiet, ms. @default 15000 */
+  keepAlive?: number | undefined
+  /** How long a stopped handler may take to run its cleanup before its slot is freed anyway, ms. @default 5000 */
+  cleanupTimeout?: number | undefined
+  /** Largest accepted request body, bytes. @default 10485760 */
+  maxBodyBytes?: number | undefined
+  /** How long a polled `GET /stream/:id` waits for something new before answering, ms. @default 1000 */
+  streamPollWait?: number | undefined
+  /** Require `Authorization: Bearer <key>` on every route; several keys allow rotation. */
+  apiKey?: string | readonly string[] | undefined
+  /** Put stacks in `errorDetail` and 500 answers. Off by default: stacks leak internals. @default false */
+  exposeErrorStack?: boolean | undefined
+  /** The `workerId` in status objects. @default a random id per worker */
+  workerId?: string | undefined
+}
+
+/** The config with every default applied, split by who uses it. */
+export interface ResolvedConfig {
+  engine: EngineOptions
+  app: AppOptions
+}
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new TypeError(`edgepod: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`)
+  }
+  return value
+}
+
+/** Applies defaults and aliases; throws a `TypeError` naming the option for a bad value. */
+export function resolveConfig(config: WorkerConfig): ResolvedConfig {
+  if (typeof config?.handler !== 'function') {
+    throw new TypeError('edgepod: serverless.start needs a handler function: serverless.start({ handler })')
+  }
+  const concurrency = config.concurrencyModifier ?? config.concurrency_modifier ?? 100
+  if (typeof concurrency === 'number' && !(concurrency >= 1)) {
+    throw new TypeError(`edgepod: concurrencyModifier must be at least 1, got ${concurrency}`)
+  }
+  const keys = config.apiKey === undefined ? [] : typeof config.apiKey === 'string' ? [config.apiKey] : [...config.apiKey]
+  if (keys.some((key) => typeof key !== 'string' || key.length === 0)) {
+    throw new TypeError('edgepod: apiKey must be a non-empty string or a list of them')
+  }
+  const exposeErrorStack = config.exposeErrorStack ?? false
+  return {
+    engine: {
+      handler: config.handler as EngineOptions['handler'],
+      aggregate: config.returnAggregateStream ?? config.return_aggregate_stream ?? false,
+      concurrency,
+      executionTimeout: positive('executionTimeout', config.executionTimeout, 600_000),
+      ttl: positive('ttl', config.ttl, 86_400_000),
+      disconnectGrace: positive('disconnectGrace', config.disconnectGrace, 30_000, true),
+      cleanupTimeout: positive('cleanupTimeout', config.cleanupTimeout, 5_000, true),
+      exposeErrorStack,
+      workerId: config.workerId ?? `edgepod-${crypto.randomUUID().slice(0, 8)}`,
+    },
+    app: {
+      keepAlive: positive('keepAlive', config.keepAlive, 15_000),
+      maxBodyBytes: positive('maxBodyBytes', config.maxBodyBytes, 10 * 1024 * 1024),
+      streamPollWait: positive('streamPollWait', config.streamPollWait, 1_000, true),
+      apiKeys: keys,
+      exposeErrorStack,
+    },
+  }
+}

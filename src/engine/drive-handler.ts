@@ -1,0 +1,85 @@
+/**
+ * Runs one attempt of a handler and feeds what it produces to the job. Cancellation does not go
+ * through here: the engine records the terminal status itself and stops the source, so a handler
+ * stuck in an `await` can delay its own cleanup but never the job's end.
+ * @module
+ */
+import type { Job } from '../types.ts'
+import type { OutputSource } from '../handler/output-source.ts'
+import { isPromiseLike, outcomeOf } from '../handler/output-source.ts'
+import type { Execution } from './job-record.ts'
+
+/** Where a running handler's results go. Every method is a no-op once the execution has ended. */
+export interface HandlerSink {
+  /** Adds one output; false when the job has ended (the output was an error, or not JSON). */
+  output(value: unknown): boolean
+  /** A plain handler's return value. */
+  returned(value: unknown): void
+  /** A stream handler's source, known before its first output. */
+  streaming(source: OutputSource): void
+  /** The handler threw (or its stream errored). */
+  failed(error: unknown): void
+  /** The stream ended on its own. */
+  completed(): void
+}
+
+/** How long a stream may hog the event loop before it is made to give way to I/O and timers. */
+const MAX_BUSY_MS = 20
+/** How many outputs pass between two looks at the clock. */
+const CLOCK_EVERY = 256
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
+
+/**
+ * Calls `handler(job)` and drives what it returns to the end, or until `execution.ended` says the
+ * engine has ended the job (cancel, timeout): then it stops pulling at once.
+ */
+export async function driveHandler(
+  handler: (job: Job<never, never>) => unknown,
+  job: Job<never, never>,
+  execution: Execution,
+  sink: HandlerSink
+): Promise<void> {
+  let value: unknown
+  try {
+    value = handler(job)
+    if (isPromiseLike(value)) value = await value
+  } catch (error) {
+    sink.failed(error)
+    return
+  }
+  const outcome = outcomeOf(value)
+  if (execution.ended) {
+    // Cancelled while the handler was still producing its stream: close it unread.
+    if (outcome.kind === 'stream') await outcome.source.stop(execution.controller.signal.reason)
+    return
+  }
+  if (outcome.kind === 'value') {
+    sink.returned(outcome.value)
+    return
+  }
+  const source = outcome.source
+  sink.streaming(source)
+  let count = 0
+  let lastBreak = Date.now()
+  try {
+    for (;;) {
+      let step = source.next()
+      if (isPromiseLike(step)) step = await step
+      if (execution.ended || step.done) break
+      if (!sink.output(step.value)) break
+      // A generator that never awaits real I/O (or a sync one) would otherwise starve the event
+      // loop: no reader would be served and no cancel request could even arrive.
+      if (++count % CLOCK_EVERY === 0 && Date.now() - lastBreak > MAX_BUSY_MS) {
+        await yieldToEventLoop()
+        lastBreak = Date.now()
+        if (execution.ended) break
+      }
+    }
+  } catch (error) {
+    sink.failed(error)
+    return
+  }
+  if (execution.ended) await source.stop(execution.controller.signal.reason)
+  else sink.completed()
+}

@@ -1,0 +1,419 @@
+/**
+ * The job engine: queue, concurrency, lifecycle, timeouts and retention of every job of one worker,
+ * all in memory. Routes ask it for jobs and read their logs; it never touches HTTP.
+ * @module
+ */
+import type { ErrorDetail, ExecutionContextLike, HealthReport, Job, JobRequest, JobStatus, JobStatusObject } from '../types.ts'
+import { isTerminal } from '../types.ts'
+import { HttpError, errorDetailFrom } from '../errors.ts'
+import { splitReturnedValue, errorOfYield } from '../handler/result-error.ts'
+import { driveHandler } from './drive-handler.ts'
+import type { Execution, JobOrigin, JobRecord } from './job-record.ts'
+import { createJobRecord, statusJsonOf, statusObjectOf } from './job-record.ts'
+import { cancelTimer, startTimer } from './timers.ts'
+import { waitForSignal } from './wait.ts'
+
+/** Everything the engine needs to know, already resolved from the worker's config. */
+export interface EngineOptions {
+  handler: (job: Job<never, never>) => unknown
+  /** Whether a stream's outputs become its `output` array (RunPod's `return_aggregate_stream`). */
+  aggregate: boolean
+  /** A fixed number of jobs run at once, or RunPod's modifier `(current) => wanted`. */
+  concurrency: number | ((current: number) => number)
+  /** Default `policy.executionTimeout`, ms. */
+  executionTimeout: number
+  /** Default `policy.ttl`, ms. */
+  ttl: number
+  /** How long a `POST /stream` job lives on with no reader before it is cancelled, ms. */
+  disconnectGrace: number
+  /** How long a cancelled handler may take to run its cleanup before its slot is freed anyway, ms. */
+  cleanupTimeout: number
+  exposeErrorStack: boolean
+  workerId: string
+}
+
+/** How a job is submitted. */
+export interface SubmitOptions {
+  origin?: JobOrigin
+  env?: unknown
+  executionCtx?: ExecutionContextLike | undefined
+}
+
+/** The longest a result is kept after its job ends past its ttl (RunPod keeps sync results 1 min). */
+const LATE_RESULT_RETENTION = 60_000
+
+/** A FIFO queue that dequeues from its head without shifting the array each time. */
+class Fifo<T> {
+  #items: T[] = []
+  #head = 0
+  push(item: T): void {
+    this.#items.push(item)
+  }
+  shift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined
+    const item = this.#items[this.#head]
+    this.#items[this.#head++] = undefined as T
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head)
+      this.#head = 0
+    }
+    return item
+  }
+  drain(): T[] {
+    const rest = this.#items.slice(this.#head)
+    this.#items = []
+    this.#head = 0
+    return rest
+  }
+}
+
+/** Runs the jobs of one worker. */
+export class JobEngine {
+  readonly options: EngineOptions
+  #jobs = new Map<string, JobRecord>()
+  #queue = new Fifo<JobRecord>()
+  #lowPriorityQueue = new Fifo<JobRecord>()
+  #concurrency: number
+  #slotsInUse = 0
+  #counts = { inQueue: 0, inProgress: 0, completed: 0, failed: 0, retried: 0 }
+
+  constructor(options: EngineOptions) {
+    this.options = options
+    this.#concurrency = typeof options.concurrency === 'number' ? options.concurrency : 1
+  }
+
+  /** Creates a job, queues it, and starts it if a slot is free. */
+  submit(request: JobRequest, options: SubmitOptions = {}): JobRecord {
+    const record = createJobRecord({
+      id: crypto.randomUUID(),
+      request,
+      origin: options.origin ?? 'run',
+      env: options.env,
+      executionCtx: options.executionCtx,
+      now: Date.now(),
+    })
+    this.#jobs.set(record.id, record)
+    this.#enqueue(record)
+    // On Workers the isolate may stop once the response is sent; keep it until the job ends.
+    options.executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)))
+    this.#pump()
+    return record
+  }
+
+  /** The job with this id, if it exists and has not expired. */
+  get(id: string): JobRecord | undefined {
+    return this.#jobs.get(id)
+  }
+
+  /** The job with this id, or a 404 `job_not_found`. */
+  require(id: string): JobRecord {
+    const record = this.#jobs.get(id)
+    if (!record) throw new HttpError('job_not_found', `no job with id ${JSON.stringify(id)} (it may have expired)`)
+    return record
+  }
+
+  /** The status object as JSON text (with the output, unless told otherwise). */
+  statusJson(record: JobRecord, withOutput = true): string {
+    return statusJsonOf(record, this.#viewOptions(withOutput))
+  }
+
+  /** The status object as a value. */
+  status(record: JobRecord, withOutput = true): JobStatusObject {
+    return statusObjectOf(record, this.#viewOptions(withOutput))
+  }
+
+  /** Calls `listener` once when the job's current attempt ends (at once if it has). */
+  onEnd(record: JobRecord, listener: () => void): () => void {
+    if (isTerminal(record.status)) {
+      listener()
+      return () => {}
+    }
+    record.endListeners.add(listener)
+    return () => record.endListeners.delete(listener)
+  }
+
+  /** Resolves when the job has ended, `ms` has passed, or `signal` aborts, whichever is first. */
+  waitForEnd(record: JobRecord, ms: number, signal?: AbortSignal): Promise<void> {
+    return waitForSignal((wake) => this.onEnd(record, wake), ms, signal)
+  }
+
+  /**
+   * Cancels a job: a queued one never starts, a running one is recorded `CANCELLED` at once and its
+   * handler is stopped. A job that has already ended keeps its status.
+   */
+  cancel(record: JobRecord, message = 'cancelled by request'): void {
+    if (isTerminal(record.status)) return
+    this.#end(record, 'CANCELLED', { type: 'CancelledError', message })
+  }
+
+  /** Puts a `FAILED` or `TIMED_OUT` job back in the queue: same id, same input. */
+  retry(record: JobRecord): void {
+    if (record.status !== 'FAILED' && record.status !== 'TIMED_OUT') {
+      throw new HttpError('invalid_state', `job ${record.id} is ${record.status}; only FAILED or TIMED_OUT jobs can be retried`)
+    }
+    record.log.restart()
+    record.status = 'IN_QUEUE'
+    record.queuedAt = Date.now()
+    record.startedAt = record.finishedAt = undefined
+    record.kind = record.error = record.progressJson = record.outputCache = undefined
+    record.execution = undefined
+    record.drainSeq = record.log.baseSeq
+    record.expired = false
+    cancelTimer(record.timers.delete)
+    cancelTimer(record.timers.ttl)
+    this.#counts.retried++
+    this.#enqueue(record)
+    this.#pump()
+  }
+
+  /** Cancels every queued job; running jobs go on. Returns how many were removed. */
+  purgeQueue(): number {
+    let removed = 0
+    for (const record of [...this.#queue.drain(), ...this.#lowPriorityQueue.drain()]) {
+      if (record.status !== 'IN_QUEUE') continue
+      this.#end(record, 'CANCELLED', { type: 'CancelledError', message: 'removed from the queue by /purge-queue' })
+      removed++
+    }
+    return removed
+  }
+
+  /** RunPod's `/health` counts for this worker. */
+  health(): HealthReport {
+    const { inQueue, inProgress, completed, failed, retried } = this.#counts
+    return {
+      jobs: { completed, failed, inProgress, inQueue, retried },
+      // With no limit there is always room for one more job.
+      workers: {
+        idle: Number.isFinite(this.#concurrency) ? Math.max(0, this.#concurrency - this.#slotsInUse) : 1,
+        running: this.#slotsInUse,
+      },
+    }
+  }
+
+  /** A reader of the job's SSE stream arrived. */
+  attachReader(record: JobRecord): void {
+    record.readers++
+    cancelTimer(record.timers.grace)
+    record.timers.grace = undefined
+  }
+
+  /** A reader left; when the last reader of a `POST /stream` job leaves, the grace period starts. */
+  detachReader(record: JobRecord): void {
+    record.readers--
+    this.#armDisconnectGrace(record)
+  }
+
+  /** A polled read counts as interest: it restarts a running grace period. */
+  touch(record: JobRecord): void {
+    if (record.timers.grace !== undefined) {
+      cancelTimer(record.timers.grace)
+      record.timers.grace = undefined
+      this.#armDisconnectGrace(record)
+    }
+  }
+
+  #armDisconnectGrace(record: JobRecord): void {
+    if (record.readers > 0 || record.origin !== 'stream' || isTerminal(record.status)) return
+    const grace = this.options.disconnectGrace
+    if (grace === Infinity) return
+    const message = `cancelled: no reader for ${grace} ms`
+    if (grace <= 0) return this.cancel(record, message)
+    record.timers.grace = startTimer(() => {
+      record.timers.grace = undefined
+      if (record.readers === 0) this.cancel(record, message)
+    }, grace)
+  }
+
+  #viewOptions(withOutput: boolean) {
+    return { now: Date.now(), workerId: this.options.workerId, aggregate: this.options.aggregate, withOutput }
+  }
+
+  #enqueue(record: JobRecord): void {
+    this.#counts.inQueue++
+    const ttl = record.request.policy?.ttl ?? this.options.ttl
+    record.timers.ttl = startTimer(() => this.#expire(record), ttl)
+    if (record.request.policy?.lowPriority) this.#lowPriorityQueue.push(record)
+    else this.#queue.push(record)
+  }
+
+  /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */
+  #limit(): number {
+    const modifier = this.options.concurrency
+    const wanted = typeof modifier === 'number' ? modifier : modifier(this.#concurrency)
+    if (Number.isInteger(wanted) && wanted >= 1) this.#concurrency = wanted
+    else if (wanted === Infinity) this.#concurrency = Infinity
+    return this.#concurrency
+  }
+
+  #pump(): void {
+    while (this.#counts.inQueue > 0 && this.#slotsInUse < this.#limit()) {
+      const record = this.#queue.shift() ?? this.#lowPriorityQueue.shift()
+      if (!record) return
+      if (record.status === 'IN_QUEUE') this.#start(record)
+    }
+  }
+
+  #start(record: JobRecord): void {
+    this.#counts.inQueue--
+    this.#counts.inProgress++
+    this.#slotsInUse++
+    record.status = 'IN_PROGRESS'
+    record.startedAt = Date.now()
+    let released = false
+    const execution: Execution = {
+      controller: new AbortController(),
+      ended: false,
+      source: undefined,
+      settled: undefined,
+      release: () => {
+        if (released) return
+        released = true
+        this.#slotsInUse--
+        this.#pump()
+      },
+    }
+    record.execution = execution
+    const timeout = record.request.policy?.executionTimeout ?? this.options.executionTimeout
+    record.timers.execution = startTimer(() => {
+      this.#end(record, 'TIMED_OUT', { type: 'TimeoutError', message: `execution timeout of ${timeout} ms exceeded` })
+    }, timeout)
+    const job = this.#jobFor(record, execution)
+    execution.settled = driveHandler(this.options.handler, job, execution, this.#sinkFor(record, execution))
+      .catch(() => {})
+      // A handler that ended on its own frees its slot here; one the engine stopped frees it
+      // here or when its cleanup time runs out, whichever is first (see #stop).
+      .finally(execution.release)
+  }
+
+  #jobFor(record: JobRecord, execution: Execution): Job<never, never> {
+    const { request } = record
+    return {
+      id: record.id,
+      input: structuredClone(request.input) as never,
+      webhook: request.webhook,
+      policy: request.policy,
+      s3Config: request.s3Config,
+      signal: execution.controller.signal,
+      progress: (value: unknown) => {
+        if (execution.ended) return
+        const json = JSON.stringify(value)
+        if (json === undefined) throw new TypeError(`progress must be a JSON value, got ${typeof value}`)
+        record.progressJson = json
+        record.log.append('progress', json)
+      },
+      env: record.env as never,
+      executionCtx: record.executionCtx,
+    }
+  }
+
+  #sinkFor(record: JobRecord, execution: Execution) {
+    const fail = (error: unknown) => {
+      if (!execution.ended) this.#end(record, 'FAILED', errorDetailFrom(error, this.options.exposeErrorStack))
+    }
+    const append = (value: unknown): boolean => {
+      let json: string | undefined
+      try {
+        json = JSON.stringify(value)
+      } catch (error) {
+        fail(new TypeError(`output ${record.log.outputs().length + 1} cannot be sent as JSON: ${(error as Error).message}`))
+        return false
+      }
+      if (json === undefined) {
+        fail(new TypeError(`output ${record.log.outputs().length + 1} is ${typeof value}, which JSON cannot carry`))
+        return false
+      }
+      record.log.append('output', json)
+      return true
+    }
+    return {
+      output: (value: unknown): boolean => {
+        if (execution.ended || !append(value)) return false
+        const error = errorOfYield(value)
+        if (error === undefined) return true
+        this.#end(record, 'FAILED', { type: 'HandlerError', message: error })
+        return false
+      },
+      returned: (value: unknown) => {
+        if (execution.ended) return
+        record.kind = 'value'
+        const { error, output } = splitReturnedValue(value)
+        if (output && !append(output.value)) return
+        if (error !== undefined) this.#end(record, 'FAILED', { type: 'HandlerError', message: error })
+        else this.#end(record, 'COMPLETED', undefined)
+      },
+      streaming: (source: NonNullable<Execution['source']>) => {
+        record.kind = 'stream'
+        execution.source = source
+      },
+      failed: fail,
+      completed: () => {
+        if (!execution.ended) this.#end(record, 'COMPLETED', undefined)
+      },
+    }
+  }
+
+  /**
+   * Records a terminal status, once: the `done` event goes into the log, waiters wake, and a
+   * handler that had not finished on its own is aborted and stopped.
+   */
+  #end(record: JobRecord, status: JobStatus, error: ErrorDetail | undefined): void {
+    const execution = record.execution
+    if (execution?.ended || isTerminal(record.status)) return
+    const wasRunning = record.status === 'IN_PROGRESS'
+    if (wasRunning) this.#counts.inProgress--
+    else this.#counts.inQueue--
+    if (status === 'COMPLETED') this.#counts.completed++
+    else if (status === 'FAILED' || status === 'TIMED_OUT') this.#counts.failed++
+    record.status = status
+    record.finishedAt = Date.now()
+    record.error = error
+    cancelTimer(record.timers.execution)
+    cancelTimer(record.timers.grace)
+    record.timers.grace = undefined
+    record.log.append('done', this.statusJson(record, false))
+    if (execution) {
+      execution.ended = true
+      if (status !== 'COMPLETED') this.#stop(execution, error)
+    }
+    const listeners = [...record.endListeners]
+    record.endListeners.clear()
+    for (const listener of listeners) listener()
+    if (record.expired || record.queuedAt + this.#ttlOf(record) <= record.finishedAt) this.#scheduleDelete(record)
+  }
+
+  /** Aborts the handler's signal and stops its source, giving its cleanup a bounded time. */
+  #stop(execution: Execution, error: ErrorDetail | undefined): void {
+    const reason = new DOMException(error?.message ?? 'job ended', error?.type === 'TimeoutError' ? 'TimeoutError' : 'AbortError')
+    execution.controller.abort(reason)
+    void execution.source?.stop(reason)
+    const timer = startTimer(execution.release, this.options.cleanupTimeout)
+    void execution.settled?.finally(() => cancelTimer(timer))
+  }
+
+  #ttlOf(record: JobRecord): number {
+    return record.request.policy?.ttl ?? this.options.ttl
+  }
+
+  #expire(record: JobRecord): void {
+    record.timers.ttl = undefined
+    if (record.status === 'IN_PROGRESS') {
+      // Never delete a running job: it is deleted shortly after it ends.
+      record.expired = true
+    } else if (record.status === 'IN_QUEUE') {
+      this.#end(record, 'TIMED_OUT', { type: 'TimeoutError', message: `ttl of ${this.#ttlOf(record)} ms expired before the job started` })
+    } else {
+      this.#delete(record)
+    }
+  }
+
+  #scheduleDelete(record: JobRecord): void {
+    cancelTimer(record.timers.delete)
+    const keep = Math.min(LATE_RESULT_RETENTION, this.#ttlOf(record))
+    record.timers.delete = startTimer(() => this.#delete(record), keep)
+  }
+
+  #delete(record: JobRecord): void {
+    for (const timer of Object.values(record.timers)) cancelTimer(timer)
+    if (this.#jobs.get(record.id) === record) this.#jobs.delete(record.id)
+  }
+}

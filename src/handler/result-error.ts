@@ -1,0 +1,43 @@
+/**
+ * RunPod's convention for failing without throwing: a returned or yielded object with an `error`
+ * key. Kept identical so handlers port line for line.
+ * @module
+ */
+import { messageOf } from '../errors.ts'
+
+/** A plain handler's return value split the way RunPod's worker splits it. */
+export interface SplitResult {
+  /** The error message when the value carried a truthy `error`. */
+  error: string | undefined
+  /** What becomes the job's output; absent when nothing is left. */
+  output: { value: unknown } | undefined
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
+  const proto = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
+/**
+ * Splits a returned value: from a plain object, `error` and `refresh_worker` are taken out; a truthy
+ * `error` fails the job and the remaining keys (if any) are its output. Other values are the output.
+ */
+export function splitReturnedValue(value: unknown): SplitResult {
+  if (value === undefined) return { error: undefined, output: undefined }
+  if (!isPlainObject(value) || (!('error' in value) && !('refresh_worker' in value))) {
+    return { error: undefined, output: { value } }
+  }
+  const { error, refresh_worker: _refresh, ...rest } = value
+  const hasRest = Object.keys(rest).length > 0
+  return {
+    error: error ? messageOf(error) : undefined,
+    output: hasRest ? { value: rest } : undefined,
+  }
+}
+
+/** The error message of a yielded `{error: ...}` object, which ends the job `FAILED`. */
+export function errorOfYield(value: unknown): string | undefined {
+  if (!isPlainObject(value) || !value['error']) return undefined
+  return messageOf(value['error'])
+}

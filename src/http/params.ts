@@ -1,0 +1,32 @@
+/**
+ * Parsing of the small values a request carries in its query and headers. A malformed value is a
+ * 400 `invalid_input` that names it, never a silent default.
+ * @module
+ */
+import { HttpError } from '../errors.ts'
+
+/** A non-negative whole number from a query or header value; `fallback` when absent or empty. */
+export function parseCount(raw: string | null | undefined, name: string, fallback: number): number {
+  if (raw === null || raw === undefined || raw.trim() === '') return fallback
+  if (!/^\s*\d{1,15}\s*$/.test(raw)) {
+    throw new HttpError('invalid_input', `${name} must be a non-negative whole number, got ${JSON.stringify(raw.slice(0, 40))}`)
+  }
+  return Number(raw)
+}
+
+/** `?wait=` in ms: the default when absent, clamped to `max` (as RunPod clamps it). */
+export function parseWait(raw: string | null | undefined, fallback: number, max: number): number {
+  return Math.min(parseCount(raw, 'wait', fallback), max)
+}
+
+/** True when the `Accept` header names `text/event-stream` (and does not give it `q=0`). */
+export function acceptsEventStream(accept: string | null): boolean {
+  if (!accept) return false
+  for (const range of accept.split(',')) {
+    const [type, ...params] = range.split(';')
+    if (type?.trim().toLowerCase() !== 'text/event-stream') continue
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    return q === undefined || Number(q.slice(2)) > 0
+  }
+  return false
+}

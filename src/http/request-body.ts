@@ -1,0 +1,110 @@
+/**
+ * Reads and checks the body of `/run`, `/runsync` and `POST /stream`. The size limit is enforced
+ * while the body arrives, so an oversized upload is refused without being buffered whole.
+ * @module
+ */
+import { HttpError } from '../errors.ts'
+import type { JobRequest } from '../types.ts'
+
+/** RunPod's upper bound for `executionTimeout` and `ttl`: 7 days. */
+const MAX_POLICY_MS = 7 * 24 * 60 * 60 * 1000
+
+/** One problem with a request body, in the shape of Standard Schema's issues. */
+export interface BodyIssue {
+  path: string[]
+  message: string
+}
+
+/** Reads the body as JSON; 413 `payload_too_large` past `maxBytes`, 400 `invalid_json` if it is not JSON. */
+export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
+  const tooLarge = () => new HttpError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes`)
+  const declared = Number(request.headers.get('content-length') ?? NaN)
+  if (declared > maxBytes) throw tooLarge()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  if (request.body) {
+    const reader = request.body.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => {})
+        throw tooLarge()
+      }
+      chunks.push(value)
+    }
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  let text: string
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new HttpError('invalid_json', 'the request body is not valid UTF-8')
+  }
+  if (text.trim() === '') throw new HttpError('missing_input', 'the request body is empty; send {"input": ...}')
+  try {
+    return JSON.parse(text)
+  } catch (error) {
+    throw new HttpError('invalid_json', `the request body is not valid JSON: ${(error as Error).message}`)
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function checkDuration(policy: Record<string, unknown>, key: string, issues: BodyIssue[]): void {
+  const value = policy[key]
+  if (value === undefined) return
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_POLICY_MS) {
+    issues.push({ path: ['policy', key], message: `must be a whole number of milliseconds from 1 to ${MAX_POLICY_MS}` })
+  }
+}
+
+/** Checks a parsed body against the request shape; 400 `missing_input` or `invalid_input` with the issues. */
+export function jobRequestFrom(body: unknown): JobRequest {
+  if (!isObject(body) || body['input'] === undefined) {
+    throw new HttpError('missing_input', 'the request body must be a JSON object with an "input" key')
+  }
+  const issues: BodyIssue[] = []
+  const { webhook, policy, s3Config } = body
+  if (webhook !== undefined && webhook !== null) {
+    if (typeof webhook !== 'string' || !URL.canParse(webhook) || !/^https?:$/.test(new URL(webhook).protocol)) {
+      issues.push({ path: ['webhook'], message: 'must be an http(s) URL' })
+    }
+  }
+  if (policy !== undefined && policy !== null) {
+    if (!isObject(policy)) issues.push({ path: ['policy'], message: 'must be an object' })
+    else {
+      checkDuration(policy, 'executionTimeout', issues)
+      checkDuration(policy, 'ttl', issues)
+      if (policy['lowPriority'] !== undefined && typeof policy['lowPriority'] !== 'boolean') {
+        issues.push({ path: ['policy', 'lowPriority'], message: 'must be a boolean' })
+      }
+    }
+  }
+  if (s3Config !== undefined && s3Config !== null && !isObject(s3Config)) {
+    issues.push({ path: ['s3Config'], message: 'must be an object' })
+  }
+  if (issues.length > 0) {
+    const summary = issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')
+    throw new HttpError('invalid_input', `invalid request: ${summary}`, { details: issues })
+  }
+  return {
+    input: body['input'],
+    webhook: typeof webhook === 'string' ? webhook : undefined,
+    policy: isObject(policy) ? (policy as JobRequest['policy']) : undefined,
+    s3Config: isObject(s3Config) ? s3Config : undefined,
+  }
+}
+
+/** Reads, parses and checks a job request. */
+export async function readJobRequest(request: Request, maxBytes: number): Promise<JobRequest> {
+  return jobRequestFrom(await readJsonBody(request, maxBytes))
+}

@@ -1,0 +1,27 @@
+/**
+ * edgepod: RunPod-style serverless handlers served as RunPod's job API, with real Server-Sent
+ * Events, on any fetch runtime.
+ * @module
+ */
+import { progressUpdate, start } from './serverless.ts'
+
+/** RunPod's namespace: `serverless.start(config)`, and `serverless.progressUpdate` (`progress_update`). */
+export const serverless = { start, progressUpdate, progress_update: progressUpdate } as const
+
+export { start, progressUpdate } from './serverless.ts'
+export type { Worker } from './serverless.ts'
+export type { WorkerConfig, Handler, ConcurrencyModifier } from './config.ts'
+export type {
+  ErrorDetail,
+  ExecutionContextLike,
+  HealthReport,
+  Job,
+  JobPolicy,
+  JobRequest,
+  JobStatus,
+  JobStatusObject,
+} from './types.ts'
+export { isTerminal } from './types.ts'
+export { HttpError, isHttpError } from './errors.ts'
+export type { ErrorCode } from './errors.ts'
+export type { JobEngine } from './engine/engine.ts'

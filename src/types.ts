@@ -1,0 +1,98 @@
+/**
+ * The shapes of RunPod's job API as edgepod serves it: requests, the job a handler receives,
+ * and the status object every route answers with.
+ * @module
+ */
+
+/** Where a job is in its life. The last four are terminal: nothing changes after them. */
+export type JobStatus =
+  | 'IN_QUEUE'
+  | 'IN_PROGRESS'
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'CANCELLED'
+  | 'TIMED_OUT'
+
+/** Per-job limits, as RunPod's `policy` request field. All times are milliseconds. */
+export interface JobPolicy {
+  /** Past this much running time the job ends `TIMED_OUT` and the handler is cancelled. @default 600000 */
+  executionTimeout?: number | undefined
+  /** Total lifetime from submission; the result is kept until it passes. @default 86400000 */
+  ttl?: number | undefined
+  /** Queued behind every job that is not low priority. @default false */
+  lowPriority?: boolean | undefined
+}
+
+/** The body of `/run`, `/runsync` and `POST /stream`. */
+export interface JobRequest<TInput = unknown> {
+  input: TInput
+  webhook?: string | undefined
+  policy?: JobPolicy | undefined
+  s3Config?: Record<string, unknown> | undefined
+}
+
+/** The part of a runtime's execution context edgepod uses (Cloudflare's `ExecutionContext`). */
+export interface ExecutionContextLike {
+  waitUntil(promise: Promise<unknown>): void
+  passThroughOnException?(): void
+}
+
+/** What a handler receives: the request as sent, plus the means to cooperate with edgepod. */
+export interface Job<TInput = unknown, TEnv = unknown> {
+  /** The job id, unguessable, the same across `/retry`. */
+  readonly id: string
+  readonly input: TInput
+  readonly webhook: string | undefined
+  /** The policy as sent (undefined when the request had none). */
+  readonly policy: JobPolicy | undefined
+  readonly s3Config: Record<string, unknown> | undefined
+  /**
+   * Aborts on `/cancel`, on `executionTimeout`, and when every reader of a `POST /stream` job has
+   * been gone for the disconnect grace period. Pass it to `fetch`, timers and streams so they stop.
+   */
+  readonly signal: AbortSignal
+  /**
+   * Reports progress: the value becomes the status object's `progress` and a `progress` event,
+   * in order with the outputs. Ignored once the job has ended.
+   */
+  progress(value: unknown): void
+  /** The bindings of the request that submitted the job (Cloudflare's `env`), if the runtime has any. */
+  readonly env: TEnv
+  /** The execution context of the request that submitted the job, if the runtime has one. */
+  readonly executionCtx: ExecutionContextLike | undefined
+}
+
+/** The structured error attached to a failed, cancelled or timed-out job. */
+export interface ErrorDetail {
+  /** The error's class name (`TypeError`, `TimeoutError`, `HandlerError` for a returned `{error}`). */
+  type: string
+  message: string
+  /** Only when the worker is started with `exposeErrorStack: true`. */
+  stack?: string | undefined
+}
+
+/** The status object of `/status`, `/runsync` and the `done` event (which omits `output`). */
+export interface JobStatusObject {
+  id: string
+  status: JobStatus
+  output?: unknown
+  error?: string
+  errorDetail?: ErrorDetail
+  progress?: unknown
+  /** Milliseconds spent queued. */
+  delayTime: number
+  /** Milliseconds spent running. */
+  executionTime: number
+  workerId?: string
+}
+
+/** The answer of `GET /health`, RunPod's shape. */
+export interface HealthReport {
+  jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number }
+  workers: { idle: number; running: number }
+}
+
+/** True for the four statuses after which a job never changes. */
+export function isTerminal(status: JobStatus): boolean {
+  return status !== 'IN_QUEUE' && status !== 'IN_PROGRESS'
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config'
+
+// Tests and examples import 'edgepod' and run its sources, as Deno and Bun do.
+const conditions = ['source', 'module', 'node', 'development|production']
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 20_000,
+  },
+})
