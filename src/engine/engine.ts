@@ -307,19 +307,26 @@ export class JobEngine {
   }
 
   #sinkFor(record: JobRecord, execution: Execution) {
-    const fail = (error: unknown) => {
-      if (!execution.ended) this.#end(record, 'FAILED', errorDetailFrom(error, this.options.exposeErrorStack))
+    // The handler itself has finished: its slot is free for the next job right away.
+    const endedByHandler = (status: JobStatus, error: ErrorDetail | undefined) => {
+      this.#end(record, status, error)
+      execution.release()
     }
+    const fail = (error: unknown) => {
+      if (!execution.ended) endedByHandler('FAILED', errorDetailFrom(error, this.options.exposeErrorStack))
+    }
+    // The handler may still be suspended here, so its end goes through the bounded stop.
+    const reject = (message: string) => this.#end(record, 'FAILED', { type: 'TypeError', message })
     const append = (value: unknown): boolean => {
       let json: string | undefined
       try {
         json = JSON.stringify(value)
       } catch (error) {
-        fail(new TypeError(`output ${record.log.outputs().length + 1} cannot be sent as JSON: ${(error as Error).message}`))
+        reject(`output ${record.log.outputs().length + 1} cannot be sent as JSON: ${(error as Error).message}`)
         return false
       }
       if (json === undefined) {
-        fail(new TypeError(`output ${record.log.outputs().length + 1} is ${typeof value}, which JSON cannot carry`))
+        reject(`output ${record.log.outputs().length + 1} is ${typeof value}, which JSON cannot carry`)
         return false
       }
       record.log.append('output', json)
@@ -338,8 +345,8 @@ export class JobEngine {
         record.kind = 'value'
         const { error, output } = splitReturnedValue(value)
         if (output && !append(output.value)) return
-        if (error !== undefined) this.#end(record, 'FAILED', { type: 'HandlerError', message: error })
-        else this.#end(record, 'COMPLETED', undefined)
+        if (error !== undefined) endedByHandler('FAILED', { type: 'HandlerError', message: error })
+        else endedByHandler('COMPLETED', undefined)
       },
       streaming: (source: NonNullable<Execution['source']>) => {
         record.kind = 'stream'
@@ -347,7 +354,7 @@ export class JobEngine {
       },
       failed: fail,
       completed: () => {
-        if (!execution.ended) this.#end(record, 'COMPLETED', undefined)
+        if (!execution.ended) endedByHandler('COMPLETED', undefined)
       },
     }
   }

@@ -68,6 +68,13 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
         controller.enqueue(encoder.encode(OPENING_COMMENT))
       },
       async pull(controller) {
+        const pastTheEnd = () => log.done && cursor >= log.lastSeq
+        if (pastTheEnd()) {
+          // A cursor past the end (an id from a longer attempt) still ends with the job.
+          finish()
+          controller.close()
+          return
+        }
         if (cursor >= log.lastSeq) {
           const pinged = await nextAppendOrPing()
           if (finished) return
@@ -92,7 +99,7 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
           }
         }
         if (text) controller.enqueue(encoder.encode(text))
-        if (sawDone) {
+        if (sawDone || pastTheEnd()) {
           finish()
           controller.close()
         }
