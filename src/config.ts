@@ -82,8 +82,11 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
     throw new TypeError('edgepod: serverless.start needs a handler function: serverless.start({ handler })')
   }
   const concurrency = config.concurrencyModifier ?? config.concurrency_modifier ?? 100
-  if (typeof concurrency === 'number' && !(concurrency >= 1)) {
-    throw new TypeError(`edgepod: concurrencyModifier must be at least 1, got ${concurrency}`)
+  if (typeof concurrency === 'number' && !(Number.isInteger(concurrency) && concurrency >= 1) && concurrency !== Infinity) {
+    throw new TypeError(`edgepod: concurrencyModifier must be a whole number of at least 1, got ${concurrency}`)
+  }
+  if (typeof concurrency !== 'number' && typeof concurrency !== 'function') {
+    throw new TypeError('edgepod: concurrencyModifier must be a number or a function (current) => wanted')
   }
   const keys = config.apiKey === undefined ? [] : typeof config.apiKey === 'string' ? [config.apiKey] : [...config.apiKey]
   if (keys.some((key) => typeof key !== 'string' || key.length === 0)) {

@@ -87,7 +87,10 @@ export function errorDetailFrom(error: unknown, exposeStack: boolean): ErrorDeta
 
 /** The text of a value for an error message: strings as they are, everything else as JSON. */
 export function messageOf(value: unknown): string {
-  return typeof value === 'string' ? value : safeJson(value)
+  if (typeof value === 'string') return value
+  // `catch (e) { return { error: e } }` is common JS: an Error's JSON is `{}`, its message is the point.
+  if (value instanceof Error) return value.message || value.name
+  return safeJson(value)
 }
 
 function safeJson(value: unknown): string {

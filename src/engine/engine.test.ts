@@ -269,6 +269,29 @@ describe('lifecycle and concurrency', () => {
     expect(asked.slice(0, 3)).toEqual([1, 2, 3])
   })
 
+  it('keeps the queue moving when a concurrency modifier throws', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    let calls = 0
+    const engine = engineWith({
+      handler: () => 'ok',
+      concurrencyModifier: (current) => {
+        if (++calls > 1) throw new Error('broken modifier')
+        return current
+      },
+    })
+    const records = [submit(engine), submit(engine), submit(engine)]
+    await Promise.all(records.map((r) => ended(engine, r)))
+    expect(records.map((r) => r.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED'])
+    expect(error).toHaveBeenCalled()
+    error.mockRestore()
+  })
+
+  it('refuses a concurrency that is not a whole number of at least 1', () => {
+    for (const bad of [0, 1.5, -1, Number.NaN]) {
+      expect(() => engineWith({ handler: () => 1, concurrencyModifier: bad })).toThrow(/whole number/)
+    }
+  })
+
   it('starts low-priority jobs after every other queued job', async () => {
     const started: string[] = []
     const engine = engineWith({

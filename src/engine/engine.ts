@@ -67,6 +67,19 @@ class Fifo<T> {
   }
 }
 
+/**
+ * Each attempt gets its own copy of the input, so a retry sees the input as sent even when the
+ * first attempt mutated it. Inputs from HTTP are JSON and always clone; an in-process caller's
+ * uncloneable input is passed as it is.
+ */
+function cloneInput(input: unknown): unknown {
+  try {
+    return structuredClone(input)
+  } catch {
+    return input
+  }
+}
+
 /** Runs the jobs of one worker. */
 export class JobEngine {
   readonly options: EngineOptions
@@ -239,7 +252,14 @@ export class JobEngine {
   /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */
   #limit(): number {
     const modifier = this.options.concurrency
-    const wanted = typeof modifier === 'number' ? modifier : modifier(this.#concurrency)
+    let wanted: number
+    try {
+      wanted = typeof modifier === 'number' ? modifier : modifier(this.#concurrency)
+    } catch (error) {
+      // A broken modifier must not stop the queue: keep the concurrency we had.
+      console.error('edgepod: concurrencyModifier threw; keeping concurrency', this.#concurrency, error)
+      return this.#concurrency
+    }
     if (Number.isInteger(wanted) && wanted >= 1) this.#concurrency = wanted
     else if (wanted === Infinity) this.#concurrency = Infinity
     return this.#concurrency
@@ -289,7 +309,7 @@ export class JobEngine {
     const { request } = record
     return {
       id: record.id,
-      input: structuredClone(request.input) as never,
+      input: cloneInput(request.input) as never,
       webhook: request.webhook,
       policy: request.policy,
       s3Config: request.s3Config,

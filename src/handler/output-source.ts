@@ -26,9 +26,9 @@ export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
 }
 
-/** Classifies an already-awaited return value. Strings, arrays and byte arrays are values. */
+/** Classifies an already-awaited return value. Strings (boxed too), arrays and byte arrays are values. */
 export function outcomeOf(value: unknown): HandlerOutcome {
-  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function') || value instanceof String) {
     return { kind: 'value', value }
   }
   const candidate = value as Record<PropertyKey, unknown>

@@ -13,6 +13,13 @@ export interface SplitResult {
   output: { value: unknown } | undefined
 }
 
+/** Python's truthiness, as RunPod's worker tests `error`: empty lists and dicts are falsy too. */
+function isTruthy(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length > 0
+  if (isPlainObject(value)) return Object.keys(value).length > 0
+  return Boolean(value)
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false
   const proto = Object.getPrototypeOf(value)
@@ -31,13 +38,13 @@ export function splitReturnedValue(value: unknown): SplitResult {
   const { error, refresh_worker: _refresh, ...rest } = value
   const hasRest = Object.keys(rest).length > 0
   return {
-    error: error ? messageOf(error) : undefined,
+    error: isTruthy(error) ? messageOf(error) : undefined,
     output: hasRest ? { value: rest } : undefined,
   }
 }
 
 /** The error message of a yielded `{error: ...}` object, which ends the job `FAILED`. */
 export function errorOfYield(value: unknown): string | undefined {
-  if (!isPlainObject(value) || !value['error']) return undefined
+  if (!isPlainObject(value) || !isTruthy(value['error'])) return undefined
   return messageOf(value['error'])
 }

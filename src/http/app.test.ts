@@ -238,6 +238,15 @@ describe('Server-Sent Events', () => {
     expect((await events(await byQuery)).map((e) => e.id)).toEqual(['5', '6', '7'])
   })
 
+  it('answers HEAD with the SSE headers and opens no reader', async () => {
+    const w = worker({ handler: () => new Promise(() => {}) })
+    const run = await (await w.fetch(post('/run', { input: {} }))).json()
+    const response = await w.fetch(new Request(`http://x/stream/${run.id}`, { method: 'HEAD', headers: sse }))
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    expect(w.engine.get(run.id)?.readers).toBe(0)
+  })
+
   it('answers 204 to a reader that reconnects after it has seen done', async () => {
     const w = worker({ handler: tokens(2) })
     const sync = await (await w.fetch(post('/runsync', { input: {} }))).json()

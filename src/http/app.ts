@@ -80,7 +80,7 @@ const routes: Route[] = [
     handler: (engine, options) => async (c) => {
       const request = await readJobRequest(c.req.raw, options.maxBodyBytes)
       const record = engine.submit(request, { origin: 'stream', env: c.env, executionCtx: executionCtxOf(c) })
-      return sseResponse(engine, record, 0, options)
+      return sseResponse(engine, record, 0, options, c.req.raw.method)
     },
   },
   {
@@ -92,7 +92,7 @@ const routes: Route[] = [
         const after = parseCount(c.req.header('last-event-id') ?? c.req.query('lastEventId'), 'Last-Event-ID', 0)
         // The reader has seen `done`: 204 tells EventSource to stop reconnecting.
         if (record.log.done && after >= record.log.lastSeq) return new Response(null, { status: 204 })
-        return sseResponse(engine, record, after, options)
+        return sseResponse(engine, record, after, options, c.req.raw.method)
       }
       const afterParam = c.req.query('after')
       const after = afterParam === undefined ? undefined : parseCount(afterParam, 'after', 0)
@@ -147,9 +147,12 @@ const routes: Route[] = [
   },
 ]
 
-function sseResponse(engine: JobEngine, record: JobRecord, after: number, options: AppOptions): Response {
+function sseResponse(engine: JobEngine, record: JobRecord, after: number, options: AppOptions, method: string): Response {
+  const headers = { ...sseHeaders, 'X-Job-Id': record.id }
+  // Hono answers HEAD by dropping the GET body unread: open no stream, or its reader never leaves.
+  if (method === 'HEAD') return new Response(null, { headers })
   const body = sseStreamOf(record, engine, { after, keepAlive: options.keepAlive })
-  return new Response(body, { headers: { ...sseHeaders, 'X-Job-Id': record.id } })
+  return new Response(body, { headers })
 }
 
 /** Waits until the log has something after `seq`, the job ends, or `ms` passes. */

@@ -25,7 +25,8 @@ export function acceptsEventStream(accept: string | null): boolean {
   for (const range of accept.split(',')) {
     const [type, ...params] = range.split(';')
     if (type?.trim().toLowerCase() !== 'text/event-stream') continue
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='))
+    // Parameter names are case-insensitive (RFC 9110): `Q=0` refuses too.
+    const q = params.map((p) => p.trim().toLowerCase()).find((p) => p.startsWith('q='))
     return q === undefined || Number(q.slice(2)) > 0
   }
   return false

@@ -19,7 +19,10 @@ export interface BodyIssue {
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const tooLarge = () => new HttpError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes`)
   const declared = Number(request.headers.get('content-length') ?? NaN)
-  if (declared > maxBytes) throw tooLarge()
+  if (declared > maxBytes) {
+    await request.body?.cancel().catch(() => {})
+    throw tooLarge()
+  }
   const chunks: Uint8Array[] = []
   let size = 0
   if (request.body) {
@@ -61,7 +64,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function checkDuration(policy: Record<string, unknown>, key: string, issues: BodyIssue[]): void {
   const value = policy[key]
-  if (value === undefined) return
+  if (value === undefined || value === null) return
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_POLICY_MS) {
     issues.push({ path: ['policy', key], message: `must be a whole number of milliseconds from 1 to ${MAX_POLICY_MS}` })
   }
@@ -84,7 +87,8 @@ export function jobRequestFrom(body: unknown): JobRequest {
     else {
       checkDuration(policy, 'executionTimeout', issues)
       checkDuration(policy, 'ttl', issues)
-      if (policy['lowPriority'] !== undefined && typeof policy['lowPriority'] !== 'boolean') {
+      const lowPriority = policy['lowPriority']
+      if (lowPriority !== undefined && lowPriority !== null && typeof lowPriority !== 'boolean') {
         issues.push({ path: ['policy', 'lowPriority'], message: 'must be a boolean' })
       }
     }
