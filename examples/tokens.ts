@@ -5,8 +5,9 @@ import { serverless } from 'edgepod'
 /** A timer that ends early, with the abort reason, when the job is cancelled or times out. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true })
+    const onAbort = () => (clearTimeout(timer), reject(signal.reason))
+    const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms)
+    signal.addEventListener('abort', onAbort, { once: true })
   })
 }
 

@@ -106,10 +106,7 @@ export class JobEngine {
       now: Date.now(),
     })
     this.#jobs.set(record.id, record)
-    this.#enqueue(record)
-    // On Workers the isolate may stop once the response is sent; keep it until the job ends.
-    options.executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)))
-    this.#pump()
+    this.#enqueue(record, options.executionCtx)
     return record
   }
 
@@ -159,8 +156,11 @@ export class JobEngine {
     this.#end(record, 'CANCELLED', { type: 'CancelledError', message })
   }
 
-  /** Puts a `FAILED` or `TIMED_OUT` job back in the queue: same id, same input. */
-  retry(record: JobRecord): void {
+  /**
+   * Puts a `FAILED` or `TIMED_OUT` job back in the queue: same id, same input. The execution context
+   * is the retrying request's, so that on Workers it is the one kept alive.
+   */
+  retry(record: JobRecord, executionCtx?: ExecutionContextLike): void {
     if (record.status !== 'FAILED' && record.status !== 'TIMED_OUT') {
       throw new HttpError('invalid_state', `job ${record.id} is ${record.status}; only FAILED or TIMED_OUT jobs can be retried`)
     }
@@ -175,8 +175,7 @@ export class JobEngine {
     cancelTimer(record.timers.delete)
     cancelTimer(record.timers.ttl)
     this.#counts.retried++
-    this.#enqueue(record)
-    this.#pump()
+    this.#enqueue(record, executionCtx)
   }
 
   /** Cancels every queued job; running jobs go on. Returns how many were removed. */
@@ -241,12 +240,16 @@ export class JobEngine {
     return { now: Date.now(), workerId: this.options.workerId, aggregate: this.options.aggregate, withOutput }
   }
 
-  #enqueue(record: JobRecord): void {
+  /** Queues a job (new or retried) and starts it if a slot is free. */
+  #enqueue(record: JobRecord, executionCtx: ExecutionContextLike | undefined): void {
     this.#counts.inQueue++
+    // On Workers the isolate may stop once the response is sent; keep it until the job ends.
+    executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)))
     const ttl = record.request.policy?.ttl ?? this.options.ttl
     record.timers.ttl = startTimer(() => this.#expire(record), ttl)
     if (record.request.policy?.lowPriority) this.#lowPriorityQueue.push(record)
     else this.#queue.push(record)
+    this.#pump()
   }
 
   /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */

@@ -131,7 +131,7 @@ const routes: Route[] = [
     path: '/retry/:id',
     handler: (engine) => (c) => {
       const record = engine.require(c.req.param('id') ?? '')
-      engine.retry(record)
+      engine.retry(record, executionCtxOf(c))
       return json({ id: record.id, status: 'IN_QUEUE' })
     },
   },

@@ -1,17 +1,7 @@
 import { describe, it, expect } from 'vitest'
-import { HttpError } from '../errors.ts'
+import { httpErrorThrownBy } from '../../test/helpers/http-error.ts'
 import { acceptsEventStream, parseCount, parseWait } from './params.ts'
 
-/** Runs `fn` and returns the HttpError it throws, failing the test if it throws anything else. */
-function httpErrorOf(fn: () => unknown): HttpError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError)
-    return error as HttpError
-  }
-  throw new Error('expected an HttpError, but nothing was thrown')
-}
 
 describe('parseCount', () => {
   it.each<[string | null | undefined]>([[null], [undefined], [''], [' '], ['\t\n ']])(
@@ -53,7 +43,7 @@ describe('parseCount', () => {
     ['１２'], // full-width digits
     ['1234567890123456'], // 16 digits: past what is exact as a double
   ])('refuses %j with a 400 invalid_input that names the parameter and quotes the value', (raw) => {
-    const error = httpErrorOf(() => parseCount(raw, 'lastEventId', 0))
+    const error = httpErrorThrownBy(() => parseCount(raw, 'lastEventId', 0))
     expect(error.code).toBe('invalid_input')
     expect(error.status).toBe(400)
     expect(error.message).toContain('lastEventId')
@@ -62,14 +52,14 @@ describe('parseCount', () => {
 
   it('quotes at most the first 40 characters of a long bad value', () => {
     const raw = 'x'.repeat(39) + 'yz' + 'w'.repeat(1000)
-    const error = httpErrorOf(() => parseCount(raw, 'after', 0))
+    const error = httpErrorThrownBy(() => parseCount(raw, 'after', 0))
     expect(error.message).toContain(JSON.stringify('x'.repeat(39) + 'y'))
     expect(error.message).not.toContain('yz')
     expect(error.message.length).toBeLessThan(200)
   })
 
   it('gives an error whose JSON answer carries the status and code', async () => {
-    const response = httpErrorOf(() => parseCount('-5', 'wait', 0)).toResponse()
+    const response = httpErrorThrownBy(() => parseCount('-5', 'wait', 0)).toResponse()
     expect(response.status).toBe(400)
     expect(await response.json()).toEqual({ error: expect.stringContaining('wait'), code: 'invalid_input' })
   })
@@ -98,7 +88,7 @@ describe('parseWait', () => {
   })
 
   it.each<[string]>([['-1'], ['1.5'], ['soon'], ['1e5']])('refuses wait=%j with a 400 invalid_input naming wait', (raw) => {
-    const error = httpErrorOf(() => parseWait(raw, 90_000, 300_000))
+    const error = httpErrorThrownBy(() => parseWait(raw, 90_000, 300_000))
     expect(error.code).toBe('invalid_input')
     expect(error.status).toBe(400)
     expect(error.message).toMatch(/^wait /)

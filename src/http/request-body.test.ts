@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest'
 import { HttpError } from '../errors.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { BodyIssue } from './request-body.ts'
+import { httpErrorThrownBy } from '../../test/helpers/http-error.ts'
 import { jobRequestFrom, readJobRequest, readJsonBody } from './request-body.ts'
 
 const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000
@@ -63,15 +64,6 @@ async function rejection(promise: Promise<unknown>): Promise<HttpError> {
   throw new Error('expected an HttpError, but the promise resolved')
 }
 
-function thrown(fn: () => unknown): HttpError {
-  try {
-    fn()
-  } catch (error) {
-    expect(error).toBeInstanceOf(HttpError)
-    return error as HttpError
-  }
-  throw new Error('expected an HttpError, but nothing was thrown')
-}
 
 function expectCode(error: HttpError, code: ErrorCode, status: number): void {
   expect(error.code).toBe(code)
@@ -226,7 +218,7 @@ describe('jobRequestFrom', () => {
       ['an empty object', {}],
       ['an object whose input is undefined', { input: undefined }],
     ])('refuses %s with 400 missing_input', (_name, body) => {
-      const error = thrown(() => jobRequestFrom(body))
+      const error = httpErrorThrownBy(() => jobRequestFrom(body))
       expectCode(error, 'missing_input', 400)
       expect(error.message).toContain('"input"')
     })
@@ -310,7 +302,7 @@ describe('jobRequestFrom', () => {
 
   describe('invalid optional fields', () => {
     function issuesOf(body: unknown): BodyIssue[] {
-      const error = thrown(() => jobRequestFrom(body))
+      const error = httpErrorThrownBy(() => jobRequestFrom(body))
       expectCode(error, 'invalid_input', 400)
       expect(Array.isArray(error.details)).toBe(true)
       return error.details as BodyIssue[]
@@ -374,7 +366,7 @@ describe('jobRequestFrom', () => {
     })
 
     it('lists every issue, in field order, and summarises them in the message', () => {
-      const error = thrown(() =>
+      const error = httpErrorThrownBy(() =>
         jobRequestFrom({
           input: 1,
           webhook: 'ftp://x',
@@ -398,7 +390,7 @@ describe('jobRequestFrom', () => {
     })
 
     it('puts the issues in the details of the JSON error answer', async () => {
-      const response = thrown(() => jobRequestFrom({ input: 1, webhook: 'nope' })).toResponse()
+      const response = httpErrorThrownBy(() => jobRequestFrom({ input: 1, webhook: 'nope' })).toResponse()
       expect(response.status).toBe(400)
       expect(await response.json()).toEqual({
         error: 'invalid request: webhook must be an http(s) URL',
@@ -409,7 +401,7 @@ describe('jobRequestFrom', () => {
 
     it('checks the input before the optional fields', () => {
       expectCode(
-        thrown(() => jobRequestFrom({ webhook: 'ftp://x' })),
+        httpErrorThrownBy(() => jobRequestFrom({ webhook: 'ftp://x' })),
         'missing_input',
         400
       )

@@ -1,0 +1,84 @@
+/**
+ * The command line, parsed into one {@link Command}. Each command accepts only its own options, so
+ * a misplaced flag is an error rather than silently ignored.
+ * @module
+ */
+import { parseArgs } from 'node:util'
+import { CliError } from './cli-error.ts'
+
+/** `edgepod dev <file>`: serve the worker. */
+export interface DevCommand {
+  name: 'dev'
+  file: string
+  port: number
+  /** Undefined for the adapter's default, 127.0.0.1. */
+  host: string | undefined
+}
+
+/** `edgepod run <file>`: run one job. */
+export interface RunCommand {
+  name: 'run'
+  file: string
+  /** `--input`: JSON text, or `@path` of a JSON file. */
+  input: string | undefined
+  /** `--test_input`: the same, for the whole request body. */
+  testInput: string | undefined
+}
+
+/** What the command line asks for. */
+export type Command = { name: 'help' } | DevCommand | RunCommand
+
+/** RunPod's local test server port. */
+const DEFAULT_PORT = 8000
+
+const help = { type: 'boolean', short: 'h' } as const
+
+const usageError = (message: string) => new CliError(message, { showUsage: true })
+
+/** Parses `argv` (without node and the script); throws a usage {@link CliError} for a bad one. */
+export function parseCommand(argv: readonly string[]): Command {
+  const [name, ...args] = argv
+  if (name === undefined) throw usageError('missing command')
+  if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' }
+  if (name === 'dev') {
+    const options = { port: { type: 'string' }, host: { type: 'string' }, help } as const
+    const { values, positionals } = withUsageErrors(name, () => parseArgs({ args, options, allowPositionals: true }))
+    if (values.help) return { name: 'help' }
+    return { name, file: fileOf(name, positionals), port: portOf(values.port), host: values.host }
+  }
+  if (name === 'run') {
+    const options = { input: { type: 'string' }, test_input: { type: 'string' }, help } as const
+    const { values, positionals } = withUsageErrors(name, () => parseArgs({ args, options, allowPositionals: true }))
+    if (values.help) return { name: 'help' }
+    if (values.input !== undefined && values.test_input !== undefined) {
+      throw usageError('give --input or --test_input, not both')
+    }
+    return { name, file: fileOf(name, positionals), input: values.input, testInput: values.test_input }
+  }
+  throw usageError(`unknown command ${JSON.stringify(name)}`)
+}
+
+/** Runs `parseArgs`, whose messages explain a missing or ambiguous value well, naming the command. */
+function withUsageErrors<T>(command: string, parse: () => T): T {
+  try {
+    return parse()
+  } catch (error) {
+    // Its advice on an unknown option (put it after `--`) is for positionals, which take no dashes here.
+    const message = (error as Error).message.replace(/\. To specify a positional argument[^]*$/, '')
+    throw usageError(`${command}: ${message}`)
+  }
+}
+
+function fileOf(command: string, positionals: string[]): string {
+  const [file, ...extra] = positionals
+  if (file === undefined || file === '') throw usageError(`${command} needs a worker file: edgepod ${command} <file>`)
+  if (extra.length > 0) throw usageError(`${command}: unexpected argument ${JSON.stringify(extra[0])}`)
+  return file
+}
+
+function portOf(text: string | undefined): number {
+  if (text === undefined) return DEFAULT_PORT
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
+  if (!(port <= 65_535)) throw usageError(`--port must be a number from 0 to 65535, got ${JSON.stringify(text)}`)
+  return port
+}

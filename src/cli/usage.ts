@@ -1,0 +1,28 @@
+/**
+ * The CLI's help texts.
+ * @module
+ */
+
+/** The command lines edgepod accepts: printed after a malformed one. */
+export const SYNOPSIS = `usage: edgepod dev <file> [--port N] [--host H]
+       edgepod run <file> [--input JSON | --test_input JSON]
+       edgepod --help
+`
+
+/** What `edgepod --help` prints. */
+export const HELP = `edgepod: serve a RunPod-style worker file, or run one job through it.
+
+Usage:
+  edgepod dev <file> [--port N] [--host H]
+      Serve the worker that <file> exports by default over HTTP, with RunPod's job API.
+      --port defaults to 8000 (0 picks a free port), --host to 127.0.0.1.
+  edgepod run <file> [--input JSON | --test_input JSON]
+      Run one job through the worker, print each output as a JSON line as it arrives
+      (progress reports as "progress: JSON"), then the final status object.
+      --input is the job's input; --test_input is the whole request body, {"input": ...}.
+      Either takes @path.json to read a file. Without both, ./test_input.json is the body.
+      Ctrl-C cancels the job.
+
+<file> may be TypeScript. Exit codes: 0 success (for run: the job COMPLETED), 1 the job did not
+complete or something failed, 2 a usage error.
+`

@@ -1,0 +1,181 @@
+// The `edgepod` command line, run as users run it: `node bin/edgepod.js ...` in a child process.
+import { spawn } from 'node:child_process'
+import type { ChildProcessByStdio } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import type { TestContext } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const bin = join(root, 'bin/edgepod.js')
+const tokens = join(root, 'examples/tokens.ts')
+
+type Child = ChildProcessByStdio<null, Readable, Readable>
+
+// Children by the test that started them: the tests run concurrently, and each kills only its own.
+const running = new Map<string, Set<Child>>()
+
+afterEach(({ task }) => {
+  for (const child of running.get(task.id) ?? []) child.kill('SIGKILL')
+  running.delete(task.id)
+})
+
+let dir = ''
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'edgepod-cli-'))
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/** What a finished run printed, and how it exited. */
+interface Result {
+  code: number | null
+  stdout: string
+  stderr: string
+  /** stdout split into lines, without the empty last one. */
+  lines: string[]
+}
+
+/** Starts `edgepod <args>` for `test`, which kills it when it ends if it is still running. */
+function edgepod(test: TestContext, args: string[], cwd = root) {
+  const child: Child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+  const children = running.get(test.task.id) ?? new Set()
+  running.set(test.task.id, children.add(child))
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  // 'close' comes after both pipes have ended, so the result holds everything printed.
+  const result = new Promise<Result>((resolve) =>
+    child.on('close', (code) => {
+      children.delete(child)
+      resolve({ code, stdout, stderr, lines: stdout.split('\n').slice(0, -1) })
+    })
+  )
+
+  /** Resolves once stdout matches `pattern`; fails if the process exits first. */
+  const printed = (pattern: RegExp) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const check = () => {
+        const found = stdout.match(pattern)
+        if (!found) return false
+        child.stdout.off('data', check)
+        resolve(found)
+        return true
+      }
+      if (check()) return
+      child.stdout.on('data', check)
+      void result.then(({ code }) => {
+        if (!check()) reject(new Error(`edgepod exited (${code}) without printing ${pattern}:\n${stdout}\n${stderr}`))
+      })
+    })
+
+  return { child, result, printed }
+}
+
+const statusOf = (line: string | undefined) => JSON.parse(line ?? 'null') as { status: string; output?: unknown; error?: string }
+
+describe.concurrent('edgepod dev', () => {
+  it('serves the file on the port it prints, and stops cleanly on SIGINT', async (test) => {
+    const cli = edgepod(test, ['dev', 'examples/tokens.ts', '--port', '0'])
+    const [, url] = await cli.printed(/^edgepod: serving examples\/tokens\.ts at (http:\/\/127\.0\.0\.1:\d+)$/m)
+    expect(url).not.toMatch(/:0$/)
+
+    const response = await fetch(`${url}/runsync`, { method: 'POST', body: '{"input":{"count":2,"delay":1}}' })
+    expect(response.status).toBe(200)
+    expect(await response.json()).toMatchObject({
+      status: 'COMPLETED',
+      output: ['Generated async token output 0', 'Generated async token output 1'],
+    })
+
+    cli.child.kill('SIGINT')
+    expect((await cli.result).code).toBe(0)
+  })
+})
+
+describe.concurrent('edgepod run', () => {
+  it('prints each output in order, then the COMPLETED status, and exits 0', async (test) => {
+    const { code, lines, stderr } = await edgepod(test, ['run', 'examples/tokens.ts', '--input', '{"count":3,"delay":1}']).result
+    expect(stderr).toBe('')
+    expect(code).toBe(0)
+    const outputs = ['Generated async token output 0', 'Generated async token output 1', 'Generated async token output 2']
+    expect(lines.slice(0, 3)).toEqual(outputs.map((output) => JSON.stringify(output)))
+    expect(lines).toHaveLength(4)
+    expect(statusOf(lines[3])).toMatchObject({ status: 'COMPLETED', output: outputs })
+  })
+
+  it('prints progress apart from outputs, and exits 1 with the error when the handler throws', async (test) => {
+    const { code, lines, stderr } = await edgepod(test, ['run', 'test/fixtures/fails.ts', '--input', '{}']).result
+    expect(code).toBe(1)
+    expect(lines.slice(0, 2)).toEqual(['progress: {"step":1}', '"partial"'])
+    expect(statusOf(lines[2])).toMatchObject({ status: 'FAILED', error: 'the model ran out of memory' })
+    expect(stderr).toContain('FAILED: the model ran out of memory')
+  })
+
+  it('takes the whole request body from --test_input', async (test) => {
+    const { code, lines } = await edgepod(test, ['run', 'examples/tokens.ts', '--test_input', '{"input":{"count":1,"delay":1}}'])
+      .result
+    expect(code).toBe(0)
+    expect(lines[0]).toBe('"Generated async token output 0"')
+    expect(statusOf(lines[1]).status).toBe('COMPLETED')
+  })
+
+  it('reads ./test_input.json when no flag gives the job, and --input @file', async (test) => {
+    await writeFile(join(dir, 'test_input.json'), '{"input":{"count":1,"delay":1}}')
+    await writeFile(join(dir, 'input.json'), '{"count":2,"delay":1}')
+    const [fromTestInput, fromFile] = await Promise.all([
+      edgepod(test, ['run', tokens], dir).result,
+      edgepod(test, ['run', tokens, '--input', '@input.json'], dir).result,
+    ])
+    expect(fromTestInput.code).toBe(0)
+    expect(statusOf(fromTestInput.lines.at(-1)).output).toEqual(['Generated async token output 0'])
+    expect(fromFile.code).toBe(0)
+    expect(statusOf(fromFile.lines.at(-1)).output).toHaveLength(2)
+  })
+
+  it('cancels the job on SIGINT and exits 1', async (test) => {
+    const cli = edgepod(test, ['run', 'examples/tokens.ts', '--input', '{"count":3,"delay":60000}'])
+    await cli.printed(/^"Generated async token output 0"$/m)
+    cli.child.kill('SIGINT')
+    const { code, lines, stderr } = await cli.result
+    expect(code).toBe(1)
+    expect(statusOf(lines.at(-1))).toMatchObject({ status: 'CANCELLED', output: ['Generated async token output 0'] })
+    expect(stderr).toContain('cancelling job')
+  })
+
+  it('refuses bad JSON with exit code 2, before running anything', async (test) => {
+    const { code, stdout, stderr } = await edgepod(test, ['run', 'examples/tokens.ts', '--input', '{count:3}']).result
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toMatch(/^edgepod: --input is not valid JSON: /)
+  })
+})
+
+describe.concurrent('usage', () => {
+  it('prints the help with --help, and explains usage errors with exit code 2', async (test) => {
+    const [help, unknown, noFile, missingFile, notAWorker, bothInputs] = await Promise.all([
+      edgepod(test, ['--help']).result,
+      edgepod(test, ['serve', 'examples/tokens.ts']).result,
+      edgepod(test, ['dev']).result,
+      edgepod(test, ['run', 'test/fixtures/missing.ts', '--input', '1']).result,
+      edgepod(test, ['run', 'test/fixtures/no-fetch.ts', '--input', '1']).result,
+      edgepod(test, ['run', 'examples/tokens.ts', '--input', '1', '--test_input', '{"input":1}']).result,
+    ])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toContain('edgepod dev <file>')
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toContain('unknown command "serve"')
+    expect(unknown.stderr).toContain('usage: edgepod dev <file>')
+    expect(noFile.code).toBe(2)
+    expect(noFile.stderr).toContain('dev needs a worker file')
+    expect(missingFile.code).toBe(2)
+    expect(missingFile.stderr).toContain('no such file: test/fixtures/missing.ts')
+    expect(notAWorker.code).toBe(2)
+    expect(notAWorker.stderr).toContain('has no default export with a fetch method')
+    expect(bothInputs.code).toBe(2)
+  })
+})

@@ -1,0 +1,27 @@
+import { readFile } from 'node:fs/promises'
+import { describe, expect, it } from 'vitest'
+
+describe('the package', () => {
+  it('exports exactly this API, so every change to it shows up in review', async () => {
+    expect(Object.keys(await import('edgepod')).sort()).toEqual([
+      'HttpError',
+      'isHttpError',
+      'isTerminal',
+      'progressUpdate',
+      'serverless',
+      'start',
+    ])
+    expect(Object.keys(await import('edgepod/node')).sort()).toEqual(['serve'])
+  })
+
+  it('is the ESM package edgepod with an exports map and the edgepod command', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
+    expect(pkg).toMatchObject({ name: 'edgepod', type: 'module', bin: { edgepod: './bin/edgepod.js' } })
+    expect(Object.keys(pkg.exports)).toEqual(['.', './node', './package.json'])
+  })
+
+  it('keeps RunPod names on the serverless namespace', async () => {
+    const { serverless } = await import('edgepod')
+    expect(Object.keys(serverless).sort()).toEqual(['progressUpdate', 'progress_update', 'start'])
+  })
+})
