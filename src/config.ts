@@ -3,9 +3,13 @@
  * camelCase ones so that code from RunPod's docs ports line for line.
  * @module
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Job } from './types.ts'
+import type { Aggregation } from './engine/aggregate.ts'
 import type { EngineOptions } from './engine/engine.ts'
 import type { AppOptions } from './http/app.ts'
+import type { WebhookOptions } from './engine/webhook.ts'
+import { decodeWebhookSecret } from './engine/webhook-signature.ts'
 
 /**
  * A handler: a function, async function, generator or async generator, or any function that returns
@@ -21,12 +25,34 @@ export interface WorkerConfig<TInput = any, TEnv = any> {
   /** The handler every job runs. */
   handler: Handler<TInput, TEnv>
   /**
+   * A Standard Schema validator (zod, valibot, arktype, ...) for `input`: a request whose input fails
+   * it is answered 400 `invalid_input` with the issues, before any job exists, and `job.input` is
+   * the validated value, typed from the schema.
+   */
+  schema?: StandardSchemaV1<unknown, TInput> | undefined
+  /**
    * Keep every yield of a streaming handler as the job's `output` array (otherwise `[]`).
    * @default false
    */
   returnAggregateStream?: boolean | undefined
   /** RunPod's spelling of {@link WorkerConfig.returnAggregateStream}. */
   return_aggregate_stream?: boolean | undefined
+  /**
+   * How a streaming handler's outputs become its `output`, when `returnAggregateStream` is not
+   * enough: `'array'` (the same), `'concat'` (one string, for token streams), `'none'`, or a
+   * reducer `{ initial, reduce(result, output, index) }`. Takes precedence over `returnAggregateStream`.
+   */
+  aggregate?: Aggregation | undefined
+  /** Largest single output or progress value (UTF-8 bytes of its JSON). @default 1048576 */
+  maxEventBytes?: number | undefined
+  /**
+   * Largest total of a job's outputs, which are all kept for resume, and of its final output (UTF-8
+   * bytes of JSON). A job that would pass it ends `FAILED` with `payload_too_large`, keeping what it
+   * streamed. @default 20971520
+   */
+  maxResultBytes?: number | undefined
+  /** Webhook delivery: signing secret (Standard Webhooks; else `EDGEPOD_WEBHOOK_SECRET` from the env), retries. */
+  webhooks?: Partial<WebhookOptions> | undefined
   /**
    * How many jobs run at once; the rest wait in FIFO order. A function is RunPod's modifier,
    * asked again whenever jobs are taken.
@@ -54,7 +80,10 @@ export interface WorkerConfig<TInput = any, TEnv = any> {
   maxBodyBytes?: number | undefined
   /** How long a polled `GET /stream/:id` waits for something new before answering, ms. @default 1000 */
   streamPollWait?: number | undefined
-  /** Require `Authorization: Bearer <key>` on every route; several keys allow rotation. */
+  /**
+   * Require `Authorization: Bearer <key>` on every route; several keys allow rotation. Without it,
+   * `EDGEPOD_API_KEY` from the runtime's env (comma-separated for several) is used when set.
+   */
   apiKey?: string | readonly string[] | undefined
   /** Put stacks in `errorDetail` and 500 answers. Off by default: stacks leak internals. @default false */
   exposeErrorStack?: boolean | undefined
@@ -71,7 +100,7 @@ export interface ResolvedConfig {
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
-    throw new TypeError(`edgepod: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${String(value)}`)
+    throw new TypeError(`edgepod: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`)
   }
   return value
 }
@@ -93,10 +122,33 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
     throw new TypeError('edgepod: apiKey must be a non-empty string or a list of them')
   }
   const exposeErrorStack = config.exposeErrorStack ?? false
+  const aggregation = config.aggregate ?? ((config.returnAggregateStream ?? config.return_aggregate_stream) ? 'array' : 'none')
+  if (
+    !['array', 'concat', 'none'].includes(aggregation as string) &&
+    (typeof aggregation !== 'object' || typeof aggregation.reduce !== 'function')
+  ) {
+    throw new TypeError(`edgepod: aggregate must be 'array', 'concat', 'none' or { initial, reduce }, got ${String(aggregation)}`)
+  }
+  const schema = config.schema
+  if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
+    throw new TypeError('edgepod: schema must be a Standard Schema validator (zod, valibot, arktype, ...)')
+  }
+  const webhooks = config.webhooks ?? {}
+  // A malformed secret fails here, at start-up, not at the first webhook.
+  if (webhooks.secret !== undefined) decodeWebhookSecret(webhooks.secret)
   return {
     engine: {
       handler: config.handler as EngineOptions['handler'],
-      aggregate: config.returnAggregateStream ?? config.return_aggregate_stream ?? false,
+      aggregation,
+      maxEventBytes: positive('maxEventBytes', config.maxEventBytes, 1024 * 1024),
+      maxResultBytes: positive('maxResultBytes', config.maxResultBytes, 20 * 1024 * 1024),
+      webhooks: {
+        secret: webhooks.secret,
+        attempts: Math.max(1, Math.floor(webhooks.attempts ?? 5)),
+        initialDelay: positive('webhooks.initialDelay', webhooks.initialDelay, 1_000, true),
+        timeout: positive('webhooks.timeout', webhooks.timeout, 10_000),
+        fetch: webhooks.fetch,
+      },
       concurrency,
       executionTimeout: positive('executionTimeout', config.executionTimeout, 600_000),
       ttl: positive('ttl', config.ttl, 86_400_000),
@@ -111,6 +163,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       streamPollWait: positive('streamPollWait', config.streamPollWait, 1_000, true),
       apiKeys: keys,
       exposeErrorStack,
+      schema,
     },
   }
 }

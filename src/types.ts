@@ -69,6 +69,8 @@ export interface ErrorDetail {
   message: string
   /** Only when the worker is started with `exposeErrorStack: true`. */
   stack?: string | undefined
+  /** A machine-readable reason where edgepod ended the job itself (`payload_too_large`). */
+  code?: string | undefined
 }
 
 /** The status object of `/status`, `/runsync` and the `done` event (which omits `output`). */

@@ -41,8 +41,8 @@ interface Result {
 }
 
 /** Starts `edgepod <args>` for `test`, which kills it when it ends if it is still running. */
-function edgepod(test: TestContext, args: string[], cwd = root) {
-  const child: Child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
+function edgepod(test: TestContext, args: string[], cwd = root, env: Record<string, string> = {}) {
+  const child: Child = spawn(process.execPath, [bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   const children = running.get(test.task.id) ?? new Set()
   running.set(test.task.id, children.add(child))
   let stdout = ''
@@ -177,5 +177,20 @@ describe.concurrent('usage', () => {
     expect(notAWorker.code).toBe(2)
     expect(notAWorker.stderr).toContain('has no default export with a fetch method')
     expect(bothInputs.code).toBe(2)
+  })
+})
+
+describe('a worker keyed by EDGEPOD_API_KEY in the environment', () => {
+  it('is served with the key required, and run presents the key itself', async (test) => {
+    const env = { EDGEPOD_API_KEY: 'first-key, second-key' }
+    const dev = edgepod(test, ['dev', tokens, '--port', '0'], root, env)
+    const [, url] = await dev.printed(/at (http:\/\/\S+)/)
+    const body = JSON.stringify({ input: { count: 1, delay: 1 } })
+    expect((await fetch(`${url}/runsync`, { method: 'POST', body })).status).toBe(401)
+    const keyed = await fetch(`${url}/runsync`, { method: 'POST', body, headers: { Authorization: 'Bearer second-key' } })
+    expect((await keyed.json()).status).toBe('COMPLETED')
+    const run = await edgepod(test, ['run', tokens, '--input', '{"count":2,"delay":1}'], root, env).result
+    expect(run.code).toBe(0)
+    expect(statusOf(run.lines.at(-1)).status).toBe('COMPLETED')
   })
 })

@@ -6,6 +6,7 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { FetchHandler } from '../adapter/node/index.ts'
 import type { JobStatusObject } from '../types.ts'
+import { envApiKeys } from '../http/auth.ts'
 import { CliError } from './cli-error.ts'
 import { onStopSignal } from './signals.ts'
 
@@ -21,10 +22,13 @@ const INTERRUPTED = 130
  * Resolves to 0 if the job COMPLETED, 1 otherwise.
  */
 export async function runJob(worker: FetchHandler, body: string): Promise<number> {
-  // The env `dev` gives the worker too (the Node adapter's default), so job.env is the same in both.
+  // The env `dev` gives the worker too (the Node adapter's default), so job.env is the same in both,
+  // and a worker keyed by EDGEPOD_API_KEY there accepts the key from the same place.
+  const [key] = envApiKeys(process.env)
+  const headers: Record<string, string> = key ? { Authorization: `Bearer ${key}` } : {}
   const call = (method: string, path: string, json?: string) =>
     worker.fetch(
-      new Request(`${ORIGIN}${path}`, { method, body: json, headers: json ? { 'Content-Type': 'application/json' } : {} }),
+      new Request(`${ORIGIN}${path}`, { method, body: json, headers: json ? { ...headers, 'Content-Type': 'application/json' } : headers }),
       process.env
     )
 

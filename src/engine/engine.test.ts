@@ -146,12 +146,15 @@ describe('the job a handler receives', () => {
   it('carries the request as sent, a signal, progress, env and the execution context', async () => {
     let seen: Job | undefined
     const waitUntil = vi.fn()
+    const hooked: string[] = []
     const engine = engineWith({
       handler: (job) => {
         seen = job
         job.progress({ step: 1 })
         return 'ok'
       },
+      // The job names a webhook: deliver it here, not over the network.
+      webhooks: { fetch: async (url) => (hooked.push(String(url)), new Response(null)) },
     })
     const record = engine.submit(
       { input: { a: 1 }, webhook: 'https://hook.test/x', policy: { ttl: 60_000 }, s3Config: { bucketName: 'b' } },
@@ -168,7 +171,10 @@ describe('the job a handler receives', () => {
     })
     expect(seen?.signal).toBeInstanceOf(AbortSignal)
     expect(seen?.executionCtx?.waitUntil).toBe(waitUntil)
-    expect(waitUntil).toHaveBeenCalledOnce()
+    // Once for the job, once for its webhook delivery.
+    expect(waitUntil).toHaveBeenCalledTimes(2)
+    await Promise.all(waitUntil.mock.calls.map(([promise]) => promise))
+    expect(hooked).toEqual(['https://hook.test/x'])
     expect(engine.status(record).progress).toEqual({ step: 1 })
   })
 

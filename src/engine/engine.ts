@@ -5,9 +5,16 @@
  */
 import type { ErrorDetail, ExecutionContextLike, HealthReport, Job, JobRequest, JobStatus, JobStatusObject } from '../types.ts'
 import { isTerminal } from '../types.ts'
-import { HttpError, errorDetailFrom } from '../errors.ts'
-import { splitReturnedValue, errorOfYield } from '../handler/result-error.ts'
+import { HttpError } from '../errors.ts'
+import type { Aggregation } from './aggregate.ts'
+import { startAggregate } from './aggregate.ts'
 import { driveHandler } from './drive-handler.ts'
+import { Fifo } from './fifo.ts'
+import { createJobSink } from './job-sink.ts'
+import type { SinkContext } from './job-sink.ts'
+import { utf8Length } from './utf8-length.ts'
+import { deliverWebhook } from './webhook.ts'
+import type { WebhookOptions } from './webhook.ts'
 import type { Execution, JobOrigin, JobRecord } from './job-record.ts'
 import { createJobRecord, statusJsonOf, statusObjectOf } from './job-record.ts'
 import { cancelTimer, startTimer } from './timers.ts'
@@ -16,8 +23,14 @@ import { waitForSignal } from './wait.ts'
 /** Everything the engine needs to know, already resolved from the worker's config. */
 export interface EngineOptions {
   handler: (job: Job<never, never>) => unknown
-  /** Whether a stream's outputs become its `output` array (RunPod's `return_aggregate_stream`). */
-  aggregate: boolean
+  /** How a stream's outputs become its `output` (RunPod's `return_aggregate_stream` is `'array'`). */
+  aggregation: Aggregation
+  /** Largest single output or progress value, UTF-8 bytes of its JSON. */
+  maxEventBytes: number
+  /** Largest total of a job's outputs, and of its final output, UTF-8 bytes of JSON. */
+  maxResultBytes: number
+  /** Delivery of the request's `webhook`; the secret falls back to `env.EDGEPOD_WEBHOOK_SECRET`. */
+  webhooks: WebhookOptions
   /** A fixed number of jobs run at once, or RunPod's modifier `(current) => wanted`. */
   concurrency: number | ((current: number) => number)
   /** Default `policy.executionTimeout`, ms. */
@@ -42,31 +55,6 @@ export interface SubmitOptions {
 /** The longest a result is kept after its job ends past its ttl (RunPod keeps sync results 1 min). */
 const LATE_RESULT_RETENTION = 60_000
 
-/** A FIFO queue that dequeues from its head without shifting the array each time. */
-class Fifo<T> {
-  #items: T[] = []
-  #head = 0
-  push(item: T): void {
-    this.#items.push(item)
-  }
-  shift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined
-    const item = this.#items[this.#head]
-    this.#items[this.#head++] = undefined as T
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head)
-      this.#head = 0
-    }
-    return item
-  }
-  drain(): T[] {
-    const rest = this.#items.slice(this.#head)
-    this.#items = []
-    this.#head = 0
-    return rest
-  }
-}
-
 /**
  * Each attempt gets its own copy of the input, so a retry sees the input as sent even when the
  * first attempt mutated it. Inputs from HTTP are JSON and always clone; an in-process caller's
@@ -90,8 +78,17 @@ export class JobEngine {
   #slotsInUse = 0
   #counts = { inQueue: 0, inProgress: 0, completed: 0, failed: 0, retried: 0 }
 
+  readonly #sinkContext: SinkContext
+
   constructor(options: EngineOptions) {
     this.options = options
+    this.#sinkContext = {
+      aggregation: options.aggregation,
+      maxEventBytes: options.maxEventBytes,
+      maxResultBytes: options.maxResultBytes,
+      exposeErrorStack: options.exposeErrorStack,
+      end: (record, status, error) => this.#end(record, status, error),
+    }
     this.#concurrency = typeof options.concurrency === 'number' ? options.concurrency : 1
   }
 
@@ -104,6 +101,7 @@ export class JobEngine {
       env: options.env,
       executionCtx: options.executionCtx,
       now: Date.now(),
+      aggregate: startAggregate(this.options.aggregation),
     })
     this.#jobs.set(record.id, record)
     this.#enqueue(record, options.executionCtx)
@@ -170,6 +168,9 @@ export class JobEngine {
     record.startedAt = record.finishedAt = undefined
     record.kind = record.error = record.progressJson = record.outputCache = undefined
     record.execution = undefined
+    record.aggregate = startAggregate(this.options.aggregation)
+    record.outputBytes = 0
+    record.attempt++
     record.drainSeq = record.log.baseSeq
     record.expired = false
     cancelTimer(record.timers.delete)
@@ -237,7 +238,7 @@ export class JobEngine {
   }
 
   #viewOptions(withOutput: boolean) {
-    return { now: Date.now(), workerId: this.options.workerId, aggregate: this.options.aggregate, withOutput }
+    return { now: Date.now(), workerId: this.options.workerId, aggregation: this.options.aggregation, withOutput }
   }
 
   /** Queues a job (new or retried) and starts it if a slot is free. */
@@ -301,7 +302,7 @@ export class JobEngine {
       this.#end(record, 'TIMED_OUT', { type: 'TimeoutError', message: `execution timeout of ${timeout} ms exceeded` })
     }, timeout)
     const job = this.#jobFor(record, execution)
-    execution.settled = driveHandler(this.options.handler, job, execution, this.#sinkFor(record, execution))
+    execution.settled = driveHandler(this.options.handler, job, execution, createJobSink(record, execution, this.#sinkContext))
       .catch(() => {})
       // A handler that ended on its own frees its slot here; one the engine stopped frees it
       // here or when its cleanup time runs out, whichever is first (see #stop).
@@ -321,64 +322,15 @@ export class JobEngine {
         if (execution.ended) return
         const json = JSON.stringify(value)
         if (json === undefined) throw new TypeError(`progress must be a JSON value, got ${typeof value}`)
+        const bytes = utf8Length(json)
+        if (bytes > this.options.maxEventBytes) {
+          throw new RangeError(`progress is ${bytes} bytes, over the limit of ${this.options.maxEventBytes} for one event`)
+        }
         record.progressJson = json
         record.log.append('progress', json)
       },
       env: record.env as never,
       executionCtx: record.executionCtx,
-    }
-  }
-
-  #sinkFor(record: JobRecord, execution: Execution) {
-    // The handler itself has finished: its slot is free for the next job right away.
-    const endedByHandler = (status: JobStatus, error: ErrorDetail | undefined) => {
-      this.#end(record, status, error)
-      execution.release()
-    }
-    const fail = (error: unknown) => {
-      if (!execution.ended) endedByHandler('FAILED', errorDetailFrom(error, this.options.exposeErrorStack))
-    }
-    // The handler may still be suspended here, so its end goes through the bounded stop.
-    const reject = (message: string) => this.#end(record, 'FAILED', { type: 'TypeError', message })
-    const append = (value: unknown): boolean => {
-      let json: string | undefined
-      try {
-        json = JSON.stringify(value)
-      } catch (error) {
-        reject(`output ${record.log.outputs().length + 1} cannot be sent as JSON: ${(error as Error).message}`)
-        return false
-      }
-      if (json === undefined) {
-        reject(`output ${record.log.outputs().length + 1} is ${typeof value}, which JSON cannot carry`)
-        return false
-      }
-      record.log.append('output', json)
-      return true
-    }
-    return {
-      output: (value: unknown): boolean => {
-        if (execution.ended || !append(value)) return false
-        const error = errorOfYield(value)
-        if (error === undefined) return true
-        this.#end(record, 'FAILED', { type: 'HandlerError', message: error })
-        return false
-      },
-      returned: (value: unknown) => {
-        if (execution.ended) return
-        record.kind = 'value'
-        const { error, output } = splitReturnedValue(value)
-        if (output && !append(output.value)) return
-        if (error !== undefined) endedByHandler('FAILED', { type: 'HandlerError', message: error })
-        else endedByHandler('COMPLETED', undefined)
-      },
-      streaming: (source: NonNullable<Execution['source']>) => {
-        record.kind = 'stream'
-        execution.source = source
-      },
-      failed: fail,
-      completed: () => {
-        if (!execution.ended) endedByHandler('COMPLETED', undefined)
-      },
     }
   }
 
@@ -408,6 +360,7 @@ export class JobEngine {
     const listeners = [...record.endListeners]
     record.endListeners.clear()
     for (const listener of listeners) listener()
+    this.#sendWebhook(record)
     if (record.expired || record.queuedAt + this.#ttlOf(record) <= record.finishedAt) this.#scheduleDelete(record)
   }
 
@@ -418,6 +371,22 @@ export class JobEngine {
     void execution.source?.stop(reason)
     const timer = startTimer(execution.release, this.options.cleanupTimeout)
     void execution.settled?.finally(() => cancelTimer(timer))
+  }
+
+  /**
+   * POSTs the status envelope (RunPod's: the status object with `input` and `webhook`) to the
+   * request's webhook, on every terminal status. It runs on its own: the job's end never waits
+   * for it, and on Workers the execution context keeps it alive.
+   */
+  #sendWebhook(record: JobRecord): void {
+    const url = record.request.webhook
+    if (!url) return
+    const status = this.statusJson(record)
+    const envelope = `${status.slice(0, -1)},"input":${JSON.stringify(record.request.input) ?? 'null'},"webhook":${JSON.stringify(url)}}`
+    const envSecret = (record.env as Record<string, unknown> | undefined)?.['EDGEPOD_WEBHOOK_SECRET']
+    const secret = this.options.webhooks.secret ?? (typeof envSecret === 'string' && envSecret ? envSecret : undefined)
+    const delivery = deliverWebhook(url, envelope, `${record.id}-${record.attempt}`, { ...this.options.webhooks, secret })
+    record.executionCtx?.waitUntil(delivery)
   }
 
   #ttlOf(record: JobRecord): number {

@@ -6,6 +6,8 @@ import type { ErrorDetail, ExecutionContextLike, JobRequest, JobStatus, JobStatu
 import { isTerminal } from '../types.ts'
 import type { OutputSource } from '../handler/output-source.ts'
 import { EventLog } from './event-log.ts'
+import type { AggregateState, Aggregation } from './aggregate.ts'
+import { aggregateJson } from './aggregate.ts'
 
 /** One run of a job's handler; a retry gets a new one. */
 export interface Execution {
@@ -51,6 +53,12 @@ export interface JobRecord {
   timers: { execution?: unknown; ttl?: unknown; grace?: unknown; delete?: unknown }
   /** The terminal output JSON, computed once. */
   outputCache: string | undefined
+  /** The aggregate of the current attempt's outputs (for `concat` and reducers). */
+  aggregate: AggregateState
+  /** UTF-8 bytes of the current attempt's outputs, with a separator each: the size of the array aggregate. */
+  outputBytes: number
+  /** 1 for the first attempt, +1 for each retry. */
+  attempt: number
 }
 
 /** Creates the record of a newly submitted job. */
@@ -61,6 +69,7 @@ export function createJobRecord(init: {
   env: unknown
   executionCtx: ExecutionContextLike | undefined
   now: number
+  aggregate: AggregateState
 }): JobRecord {
   return {
     id: init.id,
@@ -83,18 +92,28 @@ export function createJobRecord(init: {
     endListeners: new Set(),
     timers: {},
     outputCache: undefined,
+    aggregate: init.aggregate,
+    outputBytes: 0,
+    attempt: 1,
   }
 }
 
 /**
- * The JSON of a job's output, read from its log: a plain handler's one output, or, for a stream,
- * the array of every output when aggregating and `[]` when not (RunPod's shapes).
+ * The JSON of a job's output: a plain handler's one output, or a stream's aggregate (RunPod's
+ * array, `[]` without aggregation, a string or a reducer's result). While a reducer's partial result
+ * cannot be JSON, there is no output yet.
  */
-export function outputJsonOf(record: JobRecord, aggregate: boolean): string | undefined {
+export function outputJsonOf(record: JobRecord, aggregation: Aggregation): string | undefined {
   if (record.outputCache !== undefined) return record.outputCache
   let json: string | undefined
   if (record.kind === 'value') json = record.log.outputs()[0]
-  else if (record.kind === 'stream') json = aggregate ? `[${record.log.outputs().join(',')}]` : '[]'
+  else if (record.kind === 'stream') {
+    try {
+      json = aggregateJson(aggregation, record.aggregate, record.log)
+    } catch {
+      json = undefined
+    }
+  }
   if (isTerminal(record.status)) record.outputCache = json
   return json
 }
@@ -105,11 +124,11 @@ export function outputJsonOf(record: JobRecord, aggregate: boolean): string | un
  */
 export function statusJsonOf(
   record: JobRecord,
-  options: { now: number; workerId: string; aggregate: boolean; withOutput: boolean }
+  options: { now: number; workerId: string; aggregation: Aggregation; withOutput: boolean }
 ): string {
   let json = `{"id":${JSON.stringify(record.id)},"status":"${record.status}"`
   if (options.withOutput) {
-    const output = outputJsonOf(record, options.aggregate)
+    const output = outputJsonOf(record, options.aggregation)
     if (output !== undefined) json += `,"output":${output}`
   }
   if (record.error) {
@@ -127,7 +146,7 @@ export function statusJsonOf(
 /** The status object as a value (for callers inside the process). */
 export function statusObjectOf(
   record: JobRecord,
-  options: { now: number; workerId: string; aggregate: boolean; withOutput: boolean }
+  options: { now: number; workerId: string; aggregation: Aggregation; withOutput: boolean }
 ): JobStatusObject {
   return JSON.parse(statusJsonOf(record, options)) as JobStatusObject
 }

@@ -130,6 +130,62 @@ describe('HTTP errors', () => {
   })
 })
 
+describe('API keys from the environment', () => {
+  it('requires EDGEPOD_API_KEY (several, comma-separated) when the config names no key', async () => {
+    const w = worker({ handler: tokens(1) })
+    const env = { EDGEPOD_API_KEY: 'key-a, key-b' }
+    expect((await w.fetch(post('/run', { input: 1 }), env)).status).toBe(401)
+    expect((await w.fetch(post('/run', { input: 1 }, { authorization: 'Bearer key-b' }), env)).status).toBe(200)
+    expect((await w.fetch(get('/v2/e/health', { authorization: 'Bearer key-a' }), env)).status).toBe(200)
+    // Without the variable the same worker is open.
+    expect((await w.fetch(post('/run', { input: 1 }), {})).status).toBe(200)
+  })
+
+  it('prefers the configured keys over the environment', async () => {
+    const w = worker({ handler: tokens(1), apiKey: 'configured' })
+    const env = { EDGEPOD_API_KEY: 'from-env' }
+    expect((await w.fetch(get('/health', { authorization: 'Bearer from-env' }), env)).status).toBe(401)
+    expect((await w.fetch(get('/health', { authorization: 'Bearer configured' }), env)).status).toBe(200)
+  })
+})
+
+describe('errors carry their detail, the same from every kind of handler', () => {
+  const failures = {
+    'a plain handler that throws': () => {
+      throw new TypeError('bad prompt')
+    },
+    'an async handler that rejects': async () => {
+      throw new TypeError('bad prompt')
+    },
+    'a generator that throws': function* () {
+      yield 1
+      throw new TypeError('bad prompt')
+    },
+    'an async generator that throws': async function* () {
+      yield 1
+      throw new TypeError('bad prompt')
+    },
+  }
+  for (const [name, handler] of Object.entries(failures)) {
+    it(`in /status and the done event, for ${name}`, async () => {
+      const w = worker({ handler })
+      const parsed = await events(await w.fetch(post('/stream', { input: {} })))
+      const done = JSON.parse(parsed.at(-1)!.data)
+      const status = await (await w.fetch(get(`/status/${done.id}`))).json()
+      for (const view of [done, status]) {
+        expect(view).toMatchObject({ status: 'FAILED', error: 'bad prompt', errorDetail: { type: 'TypeError', message: 'bad prompt' } })
+        expect(view.errorDetail).not.toHaveProperty('stack')
+      }
+    })
+  }
+
+  it('includes the stack only when exposeErrorStack is set', async () => {
+    const w = worker({ handler: failures['a generator that throws'], exposeErrorStack: true })
+    const parsed = await events(await w.fetch(post('/stream', { input: {} })))
+    expect(JSON.parse(parsed.at(-1)!.data).errorDetail.stack).toMatch(/^TypeError: bad prompt\n\s+at /)
+  })
+})
+
 describe('Server-Sent Events', () => {
   it('writes the exact bytes: opening comment, one frame per event with its id, one done', async () => {
     const w = worker({

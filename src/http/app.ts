@@ -3,6 +3,7 @@
  * `/v2/:endpointId/` so RunPod clients pointed at `http://host/v2` work unchanged.
  * @module
  */
+import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { Hono } from 'hono'
 import type { Context, Handler } from 'hono'
 import type { JobEngine } from '../engine/engine.ts'
@@ -10,9 +11,12 @@ import type { JobRecord } from '../engine/job-record.ts'
 import { HttpError, isHttpError } from '../errors.ts'
 import type { ExecutionContextLike } from '../types.ts'
 import { isTerminal } from '../types.ts'
-import { bearerAuth } from './auth.ts'
+import { apiKeysFor, bearerAuth } from './auth.ts'
 import { acceptsEventStream, parseCount, parseWait } from './params.ts'
 import { readJobRequest } from './request-body.ts'
+import { inputJsonSchemaOf, validatedInput } from './validate-input.ts'
+import { openApiDocument } from './openapi.ts'
+import type { JobRequest } from '../types.ts'
 import { sseHeaders } from './sse.ts'
 import { sseStreamOf } from './sse-stream.ts'
 import { waitForSignal } from '../engine/wait.ts'
@@ -28,6 +32,8 @@ export interface AppOptions {
   /** How long a polled `/stream/:id` read waits for a new event before answering empty, ms. */
   streamPollWait: number
   exposeErrorStack: boolean
+  /** The input validator, if any. */
+  schema: StandardSchemaV1 | undefined
 }
 
 const DEFAULT_SYNC_WAIT = 90_000
@@ -36,6 +42,12 @@ const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' } as co
 
 const jsonText = (text: string, status = 200) => new Response(text, { status, headers: JSON_HEADERS })
 const json = (value: unknown, status = 200) => jsonText(JSON.stringify(value), status)
+
+/** Reads, checks and validates the job request of `/run`, `/runsync` and `POST /stream`. */
+async function jobRequestOf(c: Context, options: AppOptions): Promise<JobRequest> {
+  const request = await readJobRequest(c.req.raw, options.maxBodyBytes)
+  return { ...request, input: await validatedInput(options.schema, request.input) }
+}
 
 function executionCtxOf(c: Context): ExecutionContextLike | undefined {
   try {
@@ -57,7 +69,7 @@ const routes: Route[] = [
     methods: ['POST'],
     path: '/run',
     handler: (engine, options) => async (c) => {
-      const request = await readJobRequest(c.req.raw, options.maxBodyBytes)
+      const request = await jobRequestOf(c, options)
       const record = engine.submit(request, { env: c.env, executionCtx: executionCtxOf(c) })
       // Every job enters through the queue; what it does next is for /status to say.
       return json({ id: record.id, status: 'IN_QUEUE' })
@@ -68,7 +80,7 @@ const routes: Route[] = [
     path: '/runsync',
     handler: (engine, options) => async (c) => {
       const wait = parseWait(c.req.query('wait'), DEFAULT_SYNC_WAIT, MAX_SYNC_WAIT)
-      const request = await readJobRequest(c.req.raw, options.maxBodyBytes)
+      const request = await jobRequestOf(c, options)
       const record = engine.submit(request, { env: c.env, executionCtx: executionCtxOf(c) })
       await engine.waitForEnd(record, wait, c.req.raw.signal)
       return jsonText(engine.statusJson(record))
@@ -78,7 +90,7 @@ const routes: Route[] = [
     methods: ['POST'],
     path: '/stream',
     handler: (engine, options) => async (c) => {
-      const request = await readJobRequest(c.req.raw, options.maxBodyBytes)
+      const request = await jobRequestOf(c, options)
       const record = engine.submit(request, { origin: 'stream', env: c.env, executionCtx: executionCtxOf(c) })
       return sseResponse(engine, record, 0, options, c.req.raw.method)
     },
@@ -145,6 +157,23 @@ const routes: Route[] = [
     path: '/health',
     handler: (engine) => () => json(engine.health()),
   },
+  {
+    methods: ['GET'],
+    path: '/openapi.json',
+    handler: (_engine, options) => {
+      // Built once for each answer to "are keys required?", which env keys can make per request.
+      const documents = new Map<boolean, string>()
+      return (c) => {
+        const auth = apiKeysFor(c, options.apiKeys).length > 0
+        let document = documents.get(auth)
+        if (!document) {
+          document = JSON.stringify(openApiDocument({ inputSchema: inputJsonSchemaOf(options.schema), auth }))
+          documents.set(auth, document)
+        }
+        return jsonText(document)
+      }
+    },
+  },
 ]
 
 function sseResponse(engine: JobEngine, record: JobRecord, after: number, options: AppOptions, method: string): Response {
@@ -190,7 +219,7 @@ export function createApp(engine: JobEngine, options: AppOptions): Hono {
   for (const route of routes) api.on(route.methods, route.path, route.handler(engine, options))
 
   const app = new Hono()
-  if (options.apiKeys.length > 0) app.use('*', bearerAuth(options.apiKeys))
+  app.use('*', bearerAuth(options.apiKeys))
   app.route('/', api)
   app.route('/v2/:endpointId', api)
 

@@ -3,10 +3,13 @@
  * early exit, so neither a key's content nor its length shows in the response time.
  * @module
  */
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import { HttpError } from '../errors.ts'
 
 const encoder = new TextEncoder()
+
+/** The environment variable (or Workers binding) that holds the API keys, comma-separated. */
+export const API_KEY_ENV = 'EDGEPOD_API_KEY'
 
 async function digestOf(text: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)))
@@ -18,15 +21,40 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0
 }
 
-/** Middleware that answers 401 `unauthorized` unless `Authorization: Bearer <one of keys>`. */
-export function bearerAuth(keys: readonly string[]): MiddlewareHandler {
-  const digests = Promise.all(keys.map(digestOf))
+/** The keys in the runtime's env (`EDGEPOD_API_KEY`, comma-separated), if any. */
+export function envApiKeys(env: unknown): string[] {
+  const value = (env as Record<string, unknown> | undefined)?.[API_KEY_ENV]
+  if (typeof value !== 'string') return []
+  return value
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0)
+}
+
+/** The keys a request must present: the configured ones, else those of its env. */
+export function apiKeysFor(c: Context, configured: readonly string[]): readonly string[] {
+  return configured.length > 0 ? configured : envApiKeys(c.env)
+}
+
+/**
+ * Middleware that answers 401 `unauthorized` unless `Authorization: Bearer <one of the keys>`;
+ * it lets everything through when there are no keys.
+ */
+export function bearerAuth(configured: readonly string[]): MiddlewareHandler {
+  // Digests are computed once per key, whether it came from the config or the env.
+  const digests = new Map<string, Promise<Uint8Array>>()
+  const digestOfKey = (key: string) => {
+    let digest = digests.get(key)
+    if (!digest) digests.set(key, (digest = digestOf(key)))
+    return digest
+  }
   return async (c, next) => {
-    const header = c.req.header('authorization') ?? ''
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header)
+    const keys = apiKeysFor(c, configured)
+    if (keys.length === 0) return next()
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')
     const offered = await digestOf(match?.[1] ?? '')
     let allowed = false
-    for (const digest of await digests) allowed = sameBytes(offered, digest) || allowed
+    for (const key of keys) allowed = sameBytes(offered, await digestOfKey(key)) || allowed
     if (!match || !allowed) {
       throw new HttpError('unauthorized', 'a valid API key is required: send "Authorization: Bearer <key>"', {
         headers: { 'WWW-Authenticate': 'Bearer' },

@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest'
+import { resolveConfig } from '../config.ts'
+import type { WorkerConfig } from '../config.ts'
+import { JobEngine } from './engine.ts'
+import type { JobRecord } from './job-record.ts'
+import { utf8Length } from './utf8-length.ts'
+
+const engineWith = (config: WorkerConfig) => new JobEngine(resolveConfig(config).engine)
+const ended = (engine: JobEngine, record: JobRecord) => new Promise<void>((resolve) => engine.onEnd(record, resolve))
+
+async function runOnce(config: WorkerConfig, input: unknown = {}) {
+  const engine = engineWith(config)
+  const record = engine.submit({ input })
+  await ended(engine, record)
+  return { engine, record, status: engine.status(record) }
+}
+
+const yields = (...values: unknown[]) =>
+  function* () {
+    yield* values
+  }
+
+describe('limits that never lose data silently', () => {
+  it('fails a job whose one output is over maxEventBytes, keeping what it streamed before', async () => {
+    const { status, record } = await runOnce({
+      handler: yields('small', 'x'.repeat(200)),
+      returnAggregateStream: true,
+      maxEventBytes: 100,
+    })
+    expect(status).toMatchObject({
+      status: 'FAILED',
+      output: ['small'],
+      errorDetail: { type: 'PayloadTooLargeError', code: 'payload_too_large' },
+    })
+    expect(status.error).toBe('output 2 is 202 bytes, over the limit of 100 for one event')
+    expect(record.log.after(0).map((e) => e.type)).toEqual(['output', 'done'])
+  })
+
+  it('measures events in UTF-8 bytes, not characters', async () => {
+    // 40 characters of 3 bytes each: 42 characters of JSON, 122 bytes.
+    const { status } = await runOnce({ handler: yields('€'.repeat(40)), maxEventBytes: 100 })
+    expect(status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
+  })
+
+  it('fails a stream whose outputs together pass maxResultBytes: FAILED, never COMPLETED without output', async () => {
+    const outputs = Array.from({ length: 10 }, (_, i) => `chunk-${i}`.padEnd(30, '.'))
+    const { status } = await runOnce({ handler: yields(...outputs), returnAggregateStream: true, maxResultBytes: 200 })
+    expect(status.status).toBe('FAILED')
+    expect(status.errorDetail?.code).toBe('payload_too_large')
+    const kept = status.output as string[]
+    expect(kept.length).toBeGreaterThan(0)
+    expect(kept).toEqual(outputs.slice(0, kept.length))
+    expect(utf8Length(JSON.stringify(kept))).toBeLessThanOrEqual(200)
+  })
+
+  it('bounds the outputs even when aggregation is off, since all are kept for resume', async () => {
+    const { status } = await runOnce({ handler: yields(...Array.from({ length: 100 }, () => 'abcdefghij')), maxResultBytes: 500 })
+    expect(status).toMatchObject({ status: 'FAILED', output: [], errorDetail: { code: 'payload_too_large' } })
+  })
+
+  it("fails a plain handler whose return value is over maxResultBytes, but not for maxEventBytes", async () => {
+    const big = await runOnce({ handler: () => 'y'.repeat(300), maxResultBytes: 200 })
+    expect(big.status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
+    expect(big.status).not.toHaveProperty('output')
+    const fine = await runOnce({ handler: () => 'y'.repeat(300), maxEventBytes: 100 })
+    expect(fine.status).toMatchObject({ status: 'COMPLETED', output: 'y'.repeat(300) })
+  })
+
+  it('refuses a progress value over maxEventBytes with a RangeError to the handler', async () => {
+    const { status } = await runOnce({
+      handler: (job) => {
+        try {
+          job.progress('z'.repeat(500))
+        } catch (error) {
+          return (error as Error).name
+        }
+        return 'accepted'
+      },
+      maxEventBytes: 100,
+    })
+    expect(status).toMatchObject({ status: 'COMPLETED', output: 'RangeError' })
+  })
+})
+
+describe('aggregation you can choose', () => {
+  it("keeps RunPod's array with returnAggregateStream, or 'array'", async () => {
+    for (const config of [{ returnAggregateStream: true }, { aggregate: 'array' as const }]) {
+      const { status } = await runOnce({ handler: yields('a', { b: 1 }), ...config })
+      expect(status.output).toEqual(['a', { b: 1 }])
+    }
+  })
+
+  it("concatenates a token stream into one string with 'concat' (non-strings as JSON)", async () => {
+    const { status } = await runOnce({ handler: yields('Hello', ', ', 'world', 1, { n: 2 }), aggregate: 'concat' })
+    expect(status).toMatchObject({ status: 'COMPLETED', output: 'Hello, world1{"n":2}' })
+  })
+
+  it('folds the outputs with a custom reducer, from a fresh copy of initial for every job', async () => {
+    const engine = engineWith({
+      handler: yields(3, 4, 5),
+      aggregate: {
+        initial: { sum: 0, seen: [] as number[] },
+        reduce: (result: { sum: number; seen: number[] }, output: number, index: number) => {
+          result.sum += output
+          result.seen.push(index)
+          return result
+        },
+      },
+    })
+    for (let run = 0; run < 2; run++) {
+      const record = engine.submit({ input: {} })
+      await ended(engine, record)
+      expect(engine.status(record).output).toEqual({ sum: 12, seen: [0, 1, 2] })
+    }
+  })
+
+  it('fails the job with the error of a reducer that throws, keeping the streamed outputs', async () => {
+    const { status, record } = await runOnce({
+      handler: yields(1, 2),
+      aggregate: {
+        initial: 0,
+        reduce: (sum: number, output: number) => {
+          if (output === 2) throw new RangeError('reducer broke')
+          return sum + output
+        },
+      },
+    })
+    expect(status).toMatchObject({ status: 'FAILED', error: 'reducer broke', errorDetail: { type: 'RangeError' } })
+    expect(record.log.outputs()).toEqual(['1', '2'])
+  })
+
+  it('bounds a concatenated or reduced result by maxResultBytes', async () => {
+    // Strings: the joined string (242 bytes of JSON) is never larger than the outputs (246).
+    const concat = await runOnce({ handler: yields('"'.repeat(60), '"'.repeat(60)), aggregate: 'concat', maxResultBytes: 250 })
+    expect(concat.status).toMatchObject({ status: 'COMPLETED', output: '"'.repeat(120) })
+    // Objects are joined as JSON text, escaped again in the string: 138 bytes of outputs, 266 of result.
+    const quoted = { q: '"'.repeat(30) }
+    const tight = await runOnce({ handler: yields(quoted, quoted), aggregate: 'concat', maxResultBytes: 200 })
+    expect(tight.status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
+    expect(tight.status.error).toBe('the aggregate is 266 bytes, over the limit of 200')
+    const reduced = await runOnce({
+      handler: yields(1, 2, 3),
+      aggregate: { initial: '', reduce: (text: string) => text + 'w'.repeat(100) },
+      maxResultBytes: 250,
+    })
+    expect(reduced.status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
+  })
+
+  it('refuses an aggregate option that is none of the kinds', () => {
+    expect(() => engineWith({ handler: () => 1, aggregate: 'join' as never })).toThrow(/aggregate must be/)
+  })
+})

@@ -1,0 +1,134 @@
+/**
+ * A real browser's EventSource (headless Chromium, driven by playwright-core) reading `/stream/:id`
+ * of a real edgepod server, from a page of the same origin: every output once, in order, `done`,
+ * and its own automatic reconnect after the end gets 204 and leaves it CLOSED, not reconnecting forever.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { setTimeout as delay } from 'node:timers/promises'
+import { chromium } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { serverless } from 'edgepod'
+import type { Job } from 'edgepod'
+import { serve } from 'edgepod/node'
+import type { NodeServer } from 'edgepod/node'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const PAGE = readFileSync(new URL('./fixtures/browser-page.html', import.meta.url), 'utf8')
+
+/** What test/fixtures/browser-page.html puts on `window`. */
+declare global {
+  interface Window {
+    startJob(input: unknown): Promise<string>
+    seen: { errors: number[]; opens: number; doneIds: string[]; source: EventSource | null }
+  }
+}
+
+const worker = serverless.start({
+  returnAggregateStream: true,
+  handler: async function* (job: Job<{ count: number; delay: number }>) {
+    for (let i = 0; i < job.input.count; i++) {
+      if (i > 0) await delay(job.input.delay, undefined, { signal: job.signal })
+      yield { i, text: `token ${i}` }
+    }
+  },
+})
+
+interface Seen {
+  method: string
+  path: string
+  accept: string | null
+  lastEventId: string | null
+  status?: number
+}
+const requests: Seen[] = []
+const requestsTo = (path: string) => requests.filter((r) => r.path === path)
+
+let server: NodeServer
+let browser: Browser | undefined
+let page: Page | undefined
+const pageErrors: string[] = []
+
+/** Missing Chromium fails the test (a hook failure would count it as skipped). */
+const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash scripts/ensure-chromium.sh\` (Debian's chromium package) and run the tests again`
+
+beforeAll(async () => {
+  // One origin: the page, and the worker's routes beside it.
+  server = await serve(
+    {
+      async fetch(request, env) {
+        const url = new URL(request.url)
+        if (request.method === 'GET' && url.pathname === '/page.html') {
+          return new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } })
+        }
+        const seen: Seen = {
+          method: request.method,
+          path: url.pathname,
+          accept: request.headers.get('accept'),
+          lastEventId: request.headers.get('last-event-id'),
+        }
+        requests.push(seen)
+        const response = await worker.fetch(request, env)
+        seen.status = response.status
+        return response
+      },
+    },
+    { port: 0 }
+  )
+  if (!existsSync(CHROMIUM)) return
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+})
+afterEach(async () => {
+  await page?.close()
+  page = undefined
+})
+afterAll(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+describe("a browser's EventSource reading /stream/:id", () => {
+  it('shows every output once, in order, then done; its reconnect gets 204 and it ends CLOSED', async () => {
+    if (!browser) throw new Error(MISSING_CHROMIUM)
+    page = await browser.newPage()
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    await page.goto(`${server.url}/page.html`)
+    const count = 12
+    const id = await page.evaluate((input) => window.startJob(input), { count, delay: 30 })
+    const path = `/stream/${id}`
+
+    await expect.poll(() => page!.locator('#status').textContent(), { timeout: 5_000 }).toBe('COMPLETED')
+    const outputs = await page.locator('#outputs li').allTextContents()
+    expect(outputs.map((text) => JSON.parse(text))).toEqual(Array.from({ length: count }, (_, i) => ({ i, text: `token ${i}` })))
+    const eventIds = await page.locator('#outputs li').evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.eventId))
+    expect(eventIds).toEqual(Array.from({ length: count }, (_, i) => String(i + 1)))
+    const doneId = String(count + 1)
+    expect(await page.evaluate(() => window.seen.doneIds)).toEqual([doneId])
+
+    // The server ends the body after done. The browser reconnects on its own (after its ~3 s
+    // default retry) with Last-Event-ID, gets 204, and must stop: readyState CLOSED.
+    await expect.poll(() => page!.evaluate(() => window.seen.source?.readyState), { timeout: 8_000 }).toBe(2)
+    const seen = await page.evaluate(() => ({ errors: window.seen.errors, opens: window.seen.opens, doneIds: window.seen.doneIds }))
+    // One error when the stream ended (reconnecting: CONNECTING), one when the 204 closed it (CLOSED).
+    expect(seen).toEqual({ errors: [0, 2], opens: 1, doneIds: [doneId] })
+    expect(requestsTo(path).map(({ method, accept, lastEventId, status }) => ({ method, accept, lastEventId, status }))).toEqual([
+      { method: 'GET', accept: 'text/event-stream', lastEventId: null, status: 200 },
+      { method: 'GET', accept: 'text/event-stream', lastEventId: doneId, status: 204 },
+    ])
+    // The reconnect replayed nothing.
+    expect(await page.locator('#outputs li').count()).toBe(count)
+    expect(pageErrors).toEqual([])
+  })
+})
