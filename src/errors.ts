@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'queue_full'
   | 'internal'
 
-const statusOfCode: Record<ErrorCode, number> = {
+/** The HTTP status of each error code. */
+export const statusOfCode: Readonly<Record<ErrorCode, number>> = {
   invalid_json: 400,
   missing_input: 400,
   invalid_input: 400,

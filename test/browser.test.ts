@@ -10,8 +10,9 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { serverless } from 'edgepod'
 import type { Job } from 'edgepod'
-import { serve } from 'edgepod/node'
 import type { NodeServer } from 'edgepod/node'
+import { serveRecording } from './helpers/recording-server.ts'
+import type { SeenRequest } from './helpers/recording-server.ts'
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const PAGE = readFileSync(new URL('./fixtures/browser-page.html', import.meta.url), 'utf8')
@@ -34,15 +35,7 @@ const worker = serverless.start({
   },
 })
 
-interface Seen {
-  method: string
-  path: string
-  accept: string | null
-  lastEventId: string | null
-  status?: number
-}
-const requests: Seen[] = []
-const requestsTo = (path: string) => requests.filter((r) => r.path === path)
+let requestsTo: (path: string) => SeenRequest[]
 
 let server: NodeServer
 let browser: Browser | undefined
@@ -54,27 +47,11 @@ const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash s
 
 beforeAll(async () => {
   // One origin: the page, and the worker's routes beside it.
-  server = await serve(
-    {
-      async fetch(request, env) {
-        const url = new URL(request.url)
-        if (request.method === 'GET' && url.pathname === '/page.html') {
-          return new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } })
-        }
-        const seen: Seen = {
-          method: request.method,
-          path: url.pathname,
-          accept: request.headers.get('accept'),
-          lastEventId: request.headers.get('last-event-id'),
-        }
-        requests.push(seen)
-        const response = await worker.fetch(request, env)
-        seen.status = response.status
-        return response
-      },
-    },
-    { port: 0 }
-  )
+  ;({ server, requestsTo } = await serveRecording(worker, (request) => {
+    const url = new URL(request.url)
+    if (request.method !== 'GET' || url.pathname !== '/page.html') return undefined
+    return new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } })
+  }))
   if (!existsSync(CHROMIUM)) return
   browser = await chromium.launch({
     executablePath: CHROMIUM,

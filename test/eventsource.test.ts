@@ -11,8 +11,9 @@ import type { ErrorEvent } from 'eventsource'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { serverless } from 'edgepod'
 import type { Job } from 'edgepod'
-import { serve } from 'edgepod/node'
 import type { NodeServer } from 'edgepod/node'
+import { serveRecording } from './helpers/recording-server.ts'
+import type { SeenRequest } from './helpers/recording-server.ts'
 
 interface Input {
   mode: 'count' | 'paced'
@@ -53,33 +54,10 @@ const worker = serverless.start({
   },
 })
 
-interface Seen {
-  path: string
-  accept: string | null
-  lastEventId: string | null
-  status?: number
-}
-const requests: Seen[] = []
-const requestsTo = (path: string) => requests.filter((r) => r.path === path)
-
 let server: NodeServer
+let requestsTo: (path: string) => SeenRequest[]
 beforeAll(async () => {
-  server = await serve(
-    {
-      async fetch(request, env) {
-        const seen: Seen = {
-          path: new URL(request.url).pathname,
-          accept: request.headers.get('accept'),
-          lastEventId: request.headers.get('last-event-id'),
-        }
-        requests.push(seen)
-        const response = await worker.fetch(request, env)
-        seen.status = response.status
-        return response
-      },
-    },
-    { port: 0 }
-  )
+  ;({ server, requestsTo } = await serveRecording(worker))
 })
 
 const sources: EventSource[] = []
@@ -173,7 +151,7 @@ describe('the eventsource package reading /stream/:id', () => {
       { code: undefined, readyState: EventSource.CONNECTING },
       { code: 204, readyState: EventSource.CLOSED },
     ])
-    expect(requestsTo(path)).toEqual([
+    expect(requestsTo(path)).toMatchObject([
       { path, accept: 'text/event-stream', lastEventId: null, status: 200 },
       { path, accept: 'text/event-stream', lastEventId: '11', status: 204 },
     ])

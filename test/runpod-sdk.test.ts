@@ -7,7 +7,9 @@ import runpodSdk from 'runpod-sdk'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { serverless } from 'edgepod'
 import type { Job } from 'edgepod'
-import { serve } from 'edgepod/node'
+import type { FetchHandler } from 'edgepod/node'
+import { serveRecording } from './helpers/recording-server.ts'
+import type { SeenRequest } from './helpers/recording-server.ts'
 import type { NodeServer } from 'edgepod/node'
 
 /**
@@ -87,37 +89,8 @@ async function* handler(job: Job<Input>): AsyncGenerator<unknown, unknown> {
   }
 }
 
-interface Seen {
-  method: string
-  path: string
-  search: string
-  authorization: string | null
-  status?: number
-}
-
 /** A real server for `worker`, with the requests it answered. */
-async function countingServer(worker: { fetch(request: Request, env?: unknown): Response | Promise<Response> }) {
-  const requests: Seen[] = []
-  const server = await serve(
-    {
-      async fetch(request, env) {
-        const url = new URL(request.url)
-        const seen: Seen = {
-          method: request.method,
-          path: url.pathname,
-          search: url.search,
-          authorization: request.headers.get('authorization'),
-        }
-        requests.push(seen)
-        const response = await worker.fetch(request, env)
-        seen.status = response.status
-        return response
-      },
-    },
-    { port: 0 }
-  )
-  return { server, requests }
-}
+const countingServer = (worker: FetchHandler) => serveRecording(worker)
 
 const worker = serverless.start({ handler, apiKey: API_KEY, returnAggregateStream: true })
 /** One job at a time, so that later jobs wait in the queue. */
@@ -141,7 +114,7 @@ afterAll(async () => {
 
 const endpointOf = (url: string, key = API_KEY) => runpodSdk(key, { baseUrl: `${url}/v2` }).endpoint('ep')!
 const sdk = () => endpointOf(main.server.url)
-const requestsTo = (requests: Seen[], path: string) => requests.filter((r) => r.path === path)
+const requestsTo = (requests: SeenRequest[], path: string) => requests.filter((r) => r.path === path)
 
 describe('runpod-sdk against a real edgepod server', () => {
   it('run answers {id, status: IN_QUEUE}, sent with its Bearer key, and status reports the job', async () => {

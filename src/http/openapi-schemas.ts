@@ -5,6 +5,7 @@
  * @module
  */
 import type { ErrorCode } from '../errors.ts'
+import { statusOfCode } from '../errors.ts'
 import type { JobStatus } from '../types.ts'
 import { encodeEvent, OPENING_COMMENT, PING_COMMENT } from './sse.ts'
 
@@ -34,19 +35,7 @@ const jobStatuses = {
   TIMED_OUT: 'ran past `policy.executionTimeout` (terminal)',
 } satisfies Record<JobStatus, string>
 
-const errorStatuses = {
-  invalid_json: 400,
-  missing_input: 400,
-  invalid_input: 400,
-  unauthorized: 401,
-  not_found: 404,
-  job_not_found: 404,
-  method_not_allowed: 405,
-  invalid_state: 409,
-  payload_too_large: 413,
-  queue_full: 429,
-  internal: 500,
-} satisfies Record<ErrorCode, number>
+const errorStatuses = statusOfCode
 
 interface ErrorAnswer {
   codes: readonly ErrorCode[]
