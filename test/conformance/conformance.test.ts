@@ -1,0 +1,170 @@
+// One conformance suite, run against a real server on every runtime edgepod claims. Each runtime
+// serves test/conformance/worker.ts in its own process; the tests speak only HTTP to it.
+// EDGEPOD_RUNTIMES=node,deno narrows the list (all four by default); a runtime that fails to start
+// fails its tests, never skips them.
+import { EventSourceParserStream } from 'eventsource-parser/stream'
+import type { EventSourceMessage } from 'eventsource-parser/stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runtimes } from './runtimes/index.ts'
+import type { RuntimeName } from './runtimes/index.ts'
+import type { RuntimeServer } from './runtimes/runtime.ts'
+
+const WORKER = 'test/conformance/worker.ts'
+const chosen = (process.env['EDGEPOD_RUNTIMES']?.split(',') ?? Object.keys(runtimes)) as RuntimeName[]
+
+/**
+ * What differs by runtime, on purpose and documented in the README's runtime table: workerd gives a
+ * Worker no signal when a client disconnects, so a stream nobody reads runs on until it is
+ * cancelled or times out.
+ */
+const detectsDisconnect: Record<RuntimeName, boolean> = { node: true, bun: true, deno: true, workerd: false }
+
+console.log(`conformance: runtimes ${chosen.join(', ')}`)
+
+for (const name of chosen) {
+  describe.sequential(`conformance on ${name}`, () => {
+    let server: RuntimeServer
+    let base = ''
+    beforeAll(async () => {
+      server = await runtimes[name](WORKER)
+      base = server.url
+    }, 60_000)
+    afterAll(async () => {
+      await server?.stop()
+    })
+
+    const post = (path: string, body?: unknown, init: RequestInit = {}) =>
+      fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body), ...init })
+    const getJson = async (path: string) => (await fetch(`${base}${path}`)).json()
+    const sse = (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
+      fetch(`${base}${path}`, { headers: { accept: 'text/event-stream', ...headers }, signal })
+
+    async function readEvents(response: Response, count = Infinity): Promise<EventSourceMessage[]> {
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader()
+      const events: EventSourceMessage[] = []
+      while (events.length < count) {
+        const { done, value } = await reader.read()
+        if (done) break
+        events.push(value)
+      }
+      if (events.length >= count) await reader.cancel()
+      return events
+    }
+
+    it('serves the job API at the root and under /v2/:endpointId', async () => {
+      for (const prefix of ['', '/v2/ep']) {
+        const run = await (await post(`${prefix}/run`, { input: { count: 2 } })).json()
+        expect(run).toEqual({ id: expect.any(String), status: 'IN_QUEUE' })
+        const sync = await (await post(`${prefix}/runsync`, { input: { count: 2 } })).json()
+        expect(sync).toMatchObject({ status: 'COMPLETED', output: [{ i: 0 }, { i: 1 }] })
+        await expect.poll(async () => (await getJson(`${prefix}/status/${run.id}`)).status).toBe('COMPLETED')
+        expect(await getJson(`${prefix}/stream/${run.id}`)).toMatchObject({ status: 'COMPLETED', stream: [{ output: { i: 0 } }, { output: { i: 1 } }] })
+        expect(await getJson(`${prefix}/health`)).toMatchObject({ jobs: { inProgress: expect.any(Number) }, workers: { idle: expect.any(Number) } })
+      }
+      expect((await getJson('/openapi.json')).openapi).toBe('3.1.0')
+    })
+
+    it('writes the exact SSE bytes: opening comment, id/event/data frames, one done', async () => {
+      const response = await post('/stream', { input: { count: 2 } })
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+      expect(response.headers.get('cache-control')).toBe('no-cache, no-transform')
+      expect(response.headers.get('x-accel-buffering')).toBe('no')
+      const id = response.headers.get('x-job-id')
+      const text = await response.text()
+      const frame = (n: number) => `id: ${n + 1}\nevent: output\ndata: {"i":${n},"token":"word${n}","text":"ünï\\n\\"quoted\\""}\n\n`
+      expect(text.startsWith(`: edgepod\n\n${frame(0)}${frame(1)}id: 3\nevent: done\ndata: {"id":"${id}","status":"COMPLETED",`)).toBe(true)
+      expect(text.endsWith('}\n\n')).toBe(true)
+      expect(text.match(/event: done/g)).toHaveLength(1)
+    })
+
+    it('orders progress with the outputs', async () => {
+      const events = await readEvents(await post('/stream', { input: { mode: 'progress' } }))
+      expect(events.map((e) => `${e.event}:${e.data.slice(0, 12)}`)).toEqual(['output:"a"', 'progress:{"pct":50}', 'output:"b"', expect.stringMatching(/^done:/)])
+    })
+
+    it('resumes after Last-Event-ID while the job runs, losing and doubling nothing; 204 after done', async () => {
+      const { id } = await (await post('/run', { input: { count: 6, delay: 40 } })).json()
+      const first = await readEvents(await sse(`/stream/${id}`), 2)
+      const rest = await readEvents(await sse(`/v2/ep/stream/${id}`, { 'last-event-id': first.at(-1)!.id! }))
+      const all = [...first, ...rest]
+      expect(all.map((e) => e.id)).toEqual(['1', '2', '3', '4', '5', '6', '7'])
+      expect(all.filter((e) => e.event === 'output').map((e) => JSON.parse(e.data).i)).toEqual([0, 1, 2, 3, 4, 5])
+      expect((await sse(`/stream/${id}?lastEventId=7`)).status).toBe(204)
+    })
+
+    it('pings a quiet stream with a comment', async () => {
+      const controller = new AbortController()
+      const response = await post('/stream', { input: { mode: 'stuck' } }, { signal: controller.signal })
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
+      let text = ''
+      while (!text.includes(': ping\n\n')) text += (await reader.read()).value ?? ''
+      controller.abort()
+      await post(`/cancel/${response.headers.get('x-job-id')}`)
+    })
+
+    it('cancels a handler awaiting its signal: CANCELLED at once, and its finally runs', async () => {
+      const { id } = await (await post('/run', { input: { tag: `cancel-${name}`, mode: 'forever' } })).json()
+      await expect.poll(async () => (await getJson(`/status/${id}`)).output?.length ?? 0).toBeGreaterThan(0)
+      expect(await (await post(`/cancel/${id}`)).json()).toMatchObject({ id, status: 'CANCELLED' })
+      await expect.poll(async () => (await getJson(`/_probe/cancel-${name}`)).finallyRan).toBeDefined()
+    })
+
+    it('cancels a handler stuck in an await that ignores its signal: CANCELLED at once, outputs kept', async () => {
+      const { id } = await (await post('/run', { input: { mode: 'stuck' } })).json()
+      await expect.poll(async () => (await getJson(`/status/${id}`)).output).toEqual(['started'])
+      await post(`/cancel/${id}`)
+      expect(await getJson(`/status/${id}`)).toMatchObject({ status: 'CANCELLED', output: ['started'] })
+    })
+
+    it(`${detectsDisconnect[name] ? 'stops' : 'cannot stop'} a POST /stream handler when its client disconnects`, async () => {
+      const tag = `gone-${name}`
+      const controller = new AbortController()
+      const response = await post('/stream', { input: { tag, mode: 'forever' } }, { signal: controller.signal })
+      const id = response.headers.get('x-job-id')!
+      await readEvents(response, 2).catch(() => [])
+      controller.abort()
+      if (detectsDisconnect[name]) {
+        await expect.poll(async () => (await getJson(`/_probe/${tag}`)).finallyRan).toBeDefined()
+        expect(await getJson(`/status/${id}`)).toMatchObject({ status: 'CANCELLED' })
+      } else {
+        // The handler runs on: it keeps producing after the client left, until it is cancelled.
+        const before = (await getJson(`/_probe/${tag}`)).outputs as number
+        await expect.poll(async () => (await getJson(`/_probe/${tag}`)).outputs).toBeGreaterThan(before + 2)
+        expect((await getJson(`/status/${id}`)).status).toBe('IN_PROGRESS')
+        await post(`/cancel/${id}`)
+        await expect.poll(async () => (await getJson(`/_probe/${tag}`)).finallyRan).toBeDefined()
+      }
+    })
+
+    it('ends a failed job with a done event carrying FAILED and the error', async () => {
+      const events = await readEvents(await post('/stream', { input: { mode: 'fail' } }))
+      expect(events.map((e) => e.event)).toEqual(['output', 'done'])
+      expect(JSON.parse(events[1]!.data)).toMatchObject({ status: 'FAILED', error: 'model crashed', errorDetail: { type: 'Error' } })
+    })
+
+    it('fails an output over the event limit with payload_too_large', async () => {
+      const sync = await (await post('/runsync', { input: { mode: 'big', size: 70_000 } })).json()
+      expect(sync).toMatchObject({ status: 'FAILED', output: [], errorDetail: { code: 'payload_too_large' } })
+    })
+
+    it('answers bad requests with the documented errors', async () => {
+      const cases: Array<[Promise<Response>, number, string]> = [
+        [post('/run', '{"input":' as never, { body: '{"input":' }), 400, 'invalid_json'],
+        [post('/run', { nothing: 1 }), 400, 'missing_input'],
+        [post('/runsync?wait=soon', { input: 1 }), 400, 'invalid_input'],
+        [fetch(`${base}/status/no-such-job`), 404, 'job_not_found'],
+        [fetch(`${base}/run`), 405, 'method_not_allowed'],
+        [fetch(`${base}/nowhere`), 404, 'not_found'],
+        [post('/run', { input: 'x'.repeat(300_000) }), 413, 'payload_too_large'],
+      ]
+      for (const [pending, status, code] of cases) {
+        const response = await pending
+        expect([response.status, (await response.json()).code]).toEqual([status, code])
+      }
+      const { id } = await (await post('/runsync', { input: { count: 1 } })).json()
+      const retry = await post(`/retry/${id}`)
+      expect([retry.status, (await retry.json()).code]).toEqual([409, 'invalid_state'])
+    })
+  })
+}
