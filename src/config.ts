@@ -155,7 +155,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       disconnectGrace: positive('disconnectGrace', config.disconnectGrace, 30_000, true),
       cleanupTimeout: positive('cleanupTimeout', config.cleanupTimeout, 5_000, true),
       exposeErrorStack,
-      workerId: config.workerId ?? `edgepod-${crypto.randomUUID().slice(0, 8)}`,
+      workerId: config.workerId,
     },
     app: {
       keepAlive: positive('keepAlive', config.keepAlive, 15_000),

@@ -19,6 +19,7 @@ import type { Execution, JobOrigin, JobRecord } from './job-record.ts'
 import { createJobRecord, statusJsonOf, statusObjectOf } from './job-record.ts'
 import { cancelTimer, startTimer } from './timers.ts'
 import { waitForSignal } from './wait.ts'
+import { envString } from '../env.ts'
 
 /** Everything the engine needs to know, already resolved from the worker's config. */
 export interface EngineOptions {
@@ -42,7 +43,8 @@ export interface EngineOptions {
   /** How long a cancelled handler may take to run its cleanup before its slot is freed anyway, ms. */
   cleanupTimeout: number
   exposeErrorStack: boolean
-  workerId: string
+  /** The `workerId` of status objects; a random one (made at the first request) when absent. */
+  workerId: string | undefined
 }
 
 /** How a job is submitted. */
@@ -91,6 +93,15 @@ export class JobEngine {
     }
     this.#concurrency = typeof options.concurrency === 'number' ? options.concurrency : 1
   }
+
+  /**
+   * This worker's id in status objects. Made on first use, not at start-up: workerd forbids random
+   * values in a module's global scope, where `serverless.start` runs.
+   */
+  get workerId(): string {
+    return (this.#workerId ??= this.options.workerId ?? `edgepod-${crypto.randomUUID().slice(0, 8)}`)
+  }
+  #workerId: string | undefined
 
   /** Creates a job, queues it, and starts it if a slot is free. */
   submit(request: JobRequest, options: SubmitOptions = {}): JobRecord {
@@ -238,7 +249,7 @@ export class JobEngine {
   }
 
   #viewOptions(withOutput: boolean) {
-    return { now: Date.now(), workerId: this.options.workerId, aggregation: this.options.aggregation, withOutput }
+    return { now: Date.now(), workerId: this.workerId, aggregation: this.options.aggregation, withOutput }
   }
 
   /** Queues a job (new or retried) and starts it if a slot is free. */
@@ -284,11 +295,14 @@ export class JobEngine {
     record.status = 'IN_PROGRESS'
     record.startedAt = Date.now()
     let released = false
+    let requestStop!: (reason: unknown) => void
+    const stopRequested = new Promise<unknown>((resolve) => (requestStop = resolve))
     const execution: Execution = {
       controller: new AbortController(),
       ended: false,
       source: undefined,
       settled: undefined,
+      requestStop,
       release: () => {
         if (released) return
         released = true
@@ -296,6 +310,12 @@ export class JobEngine {
         this.#pump()
       },
     }
+    // The stop runs here, in the execution's own request: workerd forbids aborting a controller or
+    // closing a stream from another request (a /cancel), but lets that request settle a promise.
+    void stopRequested.then((reason) => {
+      execution.controller.abort(reason)
+      void execution.source?.stop(reason)
+    })
     record.execution = execution
     const timeout = record.request.policy?.executionTimeout ?? this.options.executionTimeout
     record.timers.execution = startTimer(() => {
@@ -367,8 +387,7 @@ export class JobEngine {
   /** Aborts the handler's signal and stops its source, giving its cleanup a bounded time. */
   #stop(execution: Execution, error: ErrorDetail | undefined): void {
     const reason = new DOMException(error?.message ?? 'job ended', error?.type === 'TimeoutError' ? 'TimeoutError' : 'AbortError')
-    execution.controller.abort(reason)
-    void execution.source?.stop(reason)
+    execution.requestStop(reason)
     const timer = startTimer(execution.release, this.options.cleanupTimeout)
     void execution.settled?.finally(() => cancelTimer(timer))
   }
@@ -383,8 +402,7 @@ export class JobEngine {
     if (!url) return
     const status = this.statusJson(record)
     const envelope = `${status.slice(0, -1)},"input":${JSON.stringify(record.request.input) ?? 'null'},"webhook":${JSON.stringify(url)}}`
-    const envSecret = (record.env as Record<string, unknown> | undefined)?.['EDGEPOD_WEBHOOK_SECRET']
-    const secret = this.options.webhooks.secret ?? (typeof envSecret === 'string' && envSecret ? envSecret : undefined)
+    const secret = this.options.webhooks.secret ?? envString(record.env, 'EDGEPOD_WEBHOOK_SECRET')
     const delivery = deliverWebhook(url, envelope, `${record.id}-${record.attempt}`, { ...this.options.webhooks, secret })
     record.executionCtx?.waitUntil(delivery)
   }

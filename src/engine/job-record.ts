@@ -15,6 +15,8 @@ export interface Execution {
   /** Set when the job's terminal status is recorded, whoever recorded it. */
   ended: boolean
   source: OutputSource | undefined
+  /** Aborts the signal and stops the source, from the execution's own context (once). */
+  requestStop(reason: unknown): void
   /** Frees the concurrency slot (idempotent). */
   release(): void
   /** Settles when the handler has returned or thrown, whatever the job's status. */

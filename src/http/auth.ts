@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from 'hono'
 import { HttpError } from '../errors.ts'
+import { envString } from '../env.ts'
 
 const encoder = new TextEncoder()
 
@@ -23,8 +24,8 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 /** The keys in the runtime's env (`EDGEPOD_API_KEY`, comma-separated), if any. */
 export function envApiKeys(env: unknown): string[] {
-  const value = (env as Record<string, unknown> | undefined)?.[API_KEY_ENV]
-  if (typeof value !== 'string') return []
+  const value = envString(env, API_KEY_ENV)
+  if (value === undefined) return []
   return value
     .split(',')
     .map((key) => key.trim())

@@ -46,7 +46,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   }
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
   } catch {
     throw new HttpError('invalid_json', 'the request body is not valid UTF-8')
   }

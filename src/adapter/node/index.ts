@@ -3,23 +3,13 @@
  * HTTP server; a client disconnect reaches the core as the response stream's `cancel()`.
  * @module
  */
+import type { FetchHandler, RunningServer } from '../server.ts'
 import { serve as serveWithHono } from '@hono/node-server'
 import type { AddressInfo } from 'node:net'
 
-/** Anything with a fetch handler: a worker from `serverless.start`, or a Hono app. */
-export interface FetchHandler {
-  fetch(request: Request, env?: any, executionCtx?: any): Response | Promise<Response>
-}
-
-/** A running server. */
-export interface NodeServer {
-  /** The port it listens on (the real one when started on port 0). */
-  readonly port: number
-  /** `http://<host>:<port>` */
-  readonly url: string
-  /** Stops accepting connections, ends open ones, and resolves when the server has closed. */
-  close(): Promise<void>
-}
+/** A running Node server: its port, its URL, and `close()`. */
+export type NodeServer = RunningServer
+export type { FetchHandler }
 
 /** Options of {@link serve}. */
 export interface ServeOptions {

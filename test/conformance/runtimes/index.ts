@@ -1,8 +1,11 @@
+import { bun } from './bun.ts'
+import { deno } from './deno.ts'
 import { node } from './node.ts'
 import type { Launcher } from './runtime.ts'
+import { workerd } from './workerd.ts'
 
 /** Every runtime edgepod claims, by name. */
-export const runtimes = { node } satisfies Record<string, Launcher>
+export const runtimes = { node, bun, deno, workerd } satisfies Record<string, Launcher>
 
 /** The name of a claimed runtime. */
-export type RuntimeName = 'node' | 'bun' | 'deno' | 'workerd'
+export type RuntimeName = keyof typeof runtimes

@@ -1,0 +1,7 @@
+// `bun run examples/bun/server.ts`: the worker of worker.ts on http://127.0.0.1:8000 (or $PORT),
+// served by edgepod's Bun adapter.
+import { serve } from 'edgepod/bun'
+import { worker } from './worker.ts'
+
+const server = await serve(worker, { port: Number(process.env['PORT'] ?? 8000) })
+console.log(`edgepod on bun at ${server.url}`)

@@ -1,0 +1,9 @@
+import type { Launcher } from './runtime.ts'
+import { join } from 'node:path'
+import { root, spawnServer } from './spawn-server.ts'
+
+/** Bun, through edgepod's Bun adapter (`edgepod/bun`): `bun bun-entry.ts <file>` on port 0. */
+export const bun: Launcher = (workerFile) =>
+  spawnServer(join(root, 'node_modules/.bin/bun'), ['test/conformance/runtimes/bun-entry.ts', workerFile], {
+    ready: /at (http:\/\/\S+)/,
+  })
