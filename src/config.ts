@@ -89,6 +89,11 @@ export interface WorkerConfig<TInput = any, TEnv = any> {
   exposeErrorStack?: boolean | undefined
   /** The `workerId` in status objects. @default a random id per worker */
   workerId?: string | undefined
+  /**
+   * Cloudflare Workers: keep jobs in edgepod's Durable Object, bound under this name (with the
+   * class `EdgepodJobs` exported from the same module), instead of one isolate's memory.
+   */
+  durableObject?: string | undefined
 }
 
 /** The config with every default applied, split by who uses it. */

@@ -2,10 +2,13 @@
  * `serverless.start`: RunPod's entry point, returning a worker that every fetch runtime can serve.
  * @module
  */
-import type { Hono } from 'hono'
+import { Hono } from 'hono'
 import type { WorkerConfig } from './config.ts'
 import { resolveConfig } from './config.ts'
+import { registerDurableWorker } from './durable-registry.ts'
 import { JobEngine } from './engine/engine.ts'
+import type { JobPersistence } from './engine/persistence.ts'
+import { HttpError } from './errors.ts'
 import { createApp } from './http/app.ts'
 import type { ExecutionContextLike, Job } from './types.ts'
 
@@ -15,7 +18,7 @@ export interface Worker<TEnv = any> {
   fetch(request: Request, env?: TEnv, executionCtx?: ExecutionContextLike): Response | Promise<Response>
   /** The Hono app, to mount under another app: `app.route('/jobs', worker.app)`. */
   readonly app: Hono
-  /** The job engine behind the routes, for tests and in-process use. */
+  /** The job engine behind the routes, for tests and in-process use (not with a Durable Object store). */
   readonly engine: JobEngine
 }
 
@@ -30,13 +33,51 @@ export interface Worker<TEnv = any> {
  * ```
  */
 export function start<TInput = any, TEnv = any>(config: WorkerConfig<TInput, TEnv>): Worker<TEnv> {
-  const resolved = resolveConfig(config as WorkerConfig)
-  const engine = new JobEngine(resolved.engine)
+  if (config.durableObject !== undefined) {
+    resolveConfig(config as WorkerConfig) // the same checks, at start-up
+    registerDurableWorker(config as WorkerConfig)
+    return forwardingWorker(config.durableObject)
+  }
+  return localWorker(config as WorkerConfig)
+}
+
+/** A worker whose jobs live in this process (or isolate, or Durable Object). */
+export function localWorker(config: WorkerConfig, persistence?: JobPersistence): Worker {
+  const resolved = resolveConfig(config)
+  const engine = new JobEngine({ ...resolved.engine, persistence })
   const app = createApp(engine, resolved.app)
   return {
     fetch: (request, env, executionCtx) => app.fetch(request, env, executionCtx as Parameters<Hono['fetch']>[2]),
     app,
     engine,
+  }
+}
+
+interface DurableObjectNamespaceLike {
+  idFromName(name: string): unknown
+  get(id: unknown): { fetch(request: Request): Promise<Response> }
+}
+
+/**
+ * A worker that hands every request to edgepod's one Durable Object: the object runs the engine,
+ * so every isolate sees the same jobs, one concurrency limit and one FIFO queue.
+ */
+function forwardingWorker(binding: string): Worker {
+  const forward = (request: Request, env: unknown): Promise<Response> | Response => {
+    const namespace = (env as Record<string, DurableObjectNamespaceLike | undefined> | undefined)?.[binding]
+    if (typeof namespace?.idFromName !== 'function') {
+      return new HttpError('internal', `edgepod: no Durable Object binding ${binding}; bind the class EdgepodJobs under that name in wrangler.toml`).toResponse()
+    }
+    return namespace.get(namespace.idFromName('edgepod')).fetch(request)
+  }
+  const app = new Hono()
+  app.all('*', (c) => forward(c.req.raw, c.env))
+  return {
+    fetch: (request, env) => forward(request, env),
+    app,
+    get engine(): JobEngine {
+      throw new Error('edgepod: with a Durable Object store the engine runs in the object, not in this isolate')
+    },
   }
 }
 

@@ -1,10 +1,9 @@
-import { EventSourceParserStream } from 'eventsource-parser/stream'
-import type { EventSourceMessage } from 'eventsource-parser/stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serverless } from 'edgepod'
 import type { Job } from 'edgepod'
 import { serve } from 'edgepod/node'
 import type { NodeServer } from 'edgepod/node'
+import { sseReader } from './helpers/sse-reader.ts'
 
 /** What the handlers report back to the test, keyed by the job's input tag. */
 const probes = new Map<string, { finallyRan?: boolean; release?: () => void }>()
@@ -54,24 +53,6 @@ afterAll(async () => {
 const post = (path: string, body?: unknown, signal?: AbortSignal) =>
   fetch(`${server.url}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body), signal })
 
-/** An SSE reader over a live response, read event by event. */
-function sseReader(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader()
-  return {
-    async take(count: number): Promise<EventSourceMessage[]> {
-      const got: EventSourceMessage[] = []
-      while (got.length < count) {
-        const { done, value } = await reader.read()
-        if (done) break
-        got.push(value)
-      }
-      return got
-    },
-    async rest(): Promise<EventSourceMessage[]> {
-      return this.take(Infinity)
-    },
-  }
-}
 
 describe('a real Node server', () => {
   it('streams exact SSE bytes over HTTP', async () => {

@@ -14,7 +14,7 @@ describe('the package', () => {
     expect(Object.keys(await import('edgepod/node')).sort()).toEqual(['serve'])
     expect(Object.keys(await import('edgepod/bun')).sort()).toEqual(['forBun', 'serve'])
     expect(Object.keys(await import('edgepod/deno')).sort()).toEqual(['forDeno', 'serve'])
-    expect(Object.keys(await import('edgepod/cloudflare-workers')).sort()).toEqual(['progressUpdate', 'serverless', 'start'])
+    expect(Object.keys(await import('edgepod/cloudflare-workers')).sort()).toEqual(['EdgepodJobs', 'progressUpdate', 'serverless', 'start'])
   })
 
   it('is the ESM package edgepod with an exports map and the edgepod command', async () => {

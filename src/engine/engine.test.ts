@@ -624,3 +624,17 @@ describe('a POST /stream job nobody reads', () => {
     expect(record.status).toBe('IN_PROGRESS')
   })
 })
+
+describe('nextDeadline', () => {
+  it('is the earliest of the ttls and the running jobs’ execution timeouts', async () => {
+    vi.useFakeTimers({ now: 1_000_000 })
+    const engine = engineWith({ handler: () => new Promise(() => {}), concurrencyModifier: 1 })
+    expect(engine.nextDeadline()).toBeUndefined()
+    submit(engine, {}, { policy: { ttl: 60_000, executionTimeout: 30_000 } })
+    submit(engine, {}, { policy: { ttl: 20_000 } })
+    expect(engine.nextDeadline()).toBe(1_000_000 + 20_000)
+    const third = engineWith({ handler: () => new Promise(() => {}) })
+    submit(third, {}, { policy: { ttl: 60_000, executionTimeout: 5_000 } })
+    expect(third.nextDeadline()).toBe(1_000_000 + 5_000)
+  })
+})

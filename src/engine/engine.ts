@@ -20,6 +20,11 @@ import { createJobRecord, statusJsonOf, statusObjectOf } from './job-record.ts'
 import { cancelTimer, startTimer } from './timers.ts'
 import { waitForSignal } from './wait.ts'
 import { envString } from '../env.ts'
+import type { JobPersistence, JobSnapshot } from './persistence.ts'
+import { snapshotOf } from './persistence.ts'
+import type { LogEvent } from './event-log.ts'
+import { EventLog } from './event-log.ts'
+import { addToAggregate } from './aggregate.ts'
 
 /** Everything the engine needs to know, already resolved from the worker's config. */
 export interface EngineOptions {
@@ -45,6 +50,8 @@ export interface EngineOptions {
   exposeErrorStack: boolean
   /** The `workerId` of status objects; a random one (made at the first request) when absent. */
   workerId: string | undefined
+  /** Where jobs are written down, for a store that outlives the process (Durable Objects). */
+  persistence?: JobPersistence | undefined
 }
 
 /** How a job is submitted. */
@@ -102,6 +109,7 @@ export class JobEngine {
     return (this.#workerId ??= this.options.workerId ?? `edgepod-${crypto.randomUUID().slice(0, 8)}`)
   }
   #workerId: string | undefined
+  #submitted = 0
 
   /** Creates a job, queues it, and starts it if a slot is free. */
   submit(request: JobRequest, options: SubmitOptions = {}): JobRecord {
@@ -114,9 +122,99 @@ export class JobEngine {
       now: Date.now(),
       aggregate: startAggregate(this.options.aggregation),
     })
+    record.order = this.#submitted++
     this.#jobs.set(record.id, record)
+    this.#watch(record)
+    this.#persist(record)
     this.#enqueue(record, options.executionCtx)
     return record
+  }
+
+  /**
+   * Rebuilds the jobs of a durable store after a restart. A job that was running has lost its
+   * handler: it ends `FAILED` (with what it had streamed), and `/retry` runs it again. Queued jobs
+   * queue again in their order; ended ones stay until their ttl.
+   */
+  restore(snapshots: readonly JobSnapshot[], eventsOf: (id: string) => LogEvent[]): void {
+    const now = Date.now()
+    for (const snapshot of [...snapshots].sort((a, b) => a.queuedAt - b.queuedAt || a.order - b.order)) {
+      const events = eventsOf(snapshot.id).filter((event) => event.seq > snapshot.baseSeq)
+      const record = createJobRecord({ ...snapshot, env: undefined, executionCtx: undefined, now: snapshot.queuedAt, aggregate: startAggregate(this.options.aggregation) })
+      Object.assign(record, {
+        log: new EventLog({ baseSeq: snapshot.baseSeq, events }),
+        status: snapshot.status,
+        startedAt: snapshot.startedAt,
+        finishedAt: snapshot.finishedAt,
+        error: snapshot.error,
+        drainSeq: snapshot.drainSeq,
+        attempt: snapshot.attempt,
+        expired: snapshot.expired,
+        order: snapshot.order,
+        workerId: snapshot.workerId,
+        // A running job with outputs was a stream (a plain handler's one output ends it at once).
+        kind: snapshot.kind ?? (events.some((event) => event.type === 'output') ? 'stream' : undefined),
+      })
+      this.#submitted = Math.max(this.#submitted, snapshot.order + 1)
+      for (const event of events) {
+        if (event.type === 'progress') record.progressJson = event.json
+        if (event.type !== 'output') continue
+        record.outputBytes += utf8Length(event.json) + 1
+        try {
+          addToAggregate(this.options.aggregation, record.aggregate, JSON.parse(event.json))
+        } catch {
+          // A reducer that fails now failed then: the job's own status says so.
+        }
+      }
+      this.#jobs.set(record.id, record)
+      this.#watch(record)
+      if (record.status === 'IN_QUEUE') {
+        this.#enqueue(record, undefined)
+      } else if (record.status === 'IN_PROGRESS') {
+        this.#counts.inProgress++
+        this.#end(record, 'FAILED', { type: 'RestartError', message: 'the worker restarted while the job ran; /retry runs it again', code: 'restarted' })
+      } else {
+        if (record.status === 'COMPLETED') this.#counts.completed++
+        else if (record.status !== 'CANCELLED') this.#counts.failed++
+        const left = record.queuedAt + this.#ttlOf(record) - now
+        if (left <= 0 || record.expired) this.#scheduleDelete(record)
+        else record.timers.ttl = startTimer(() => this.#expire(record), left)
+      }
+    }
+  }
+
+  /**
+   * The earliest time a timer of this engine must act (a ttl to expire, a running job's execution
+   * timeout), or undefined with no job. A Durable Object sets its alarm to it, so that an object
+   * evicted between requests still deletes expired jobs and times out running ones on time.
+   */
+  nextDeadline(): number | undefined {
+    let next: number | undefined
+    for (const record of this.#jobs.values()) {
+      let deadline = record.queuedAt + this.#ttlOf(record)
+      if (record.status === 'IN_PROGRESS' && record.startedAt !== undefined) {
+        deadline = Math.min(deadline, record.startedAt + (record.request.policy?.executionTimeout ?? this.options.executionTimeout))
+      } else if (isTerminal(record.status) && record.finishedAt !== undefined && deadline <= record.finishedAt) {
+        // Ended past its ttl: kept a little while after it ended.
+        deadline = record.finishedAt + Math.min(LATE_RESULT_RETENTION, this.#ttlOf(record))
+      }
+      next = next === undefined ? deadline : Math.min(next, deadline)
+    }
+    return next
+  }
+
+  /** A draining polled read returned everything up to `seq`. */
+  markDrained(record: JobRecord, seq: number): void {
+    record.drainSeq = seq
+    this.#persist(record)
+  }
+
+  #watch(record: JobRecord): void {
+    const persistence = this.options.persistence
+    if (persistence) record.log.observer = (event) => persistence.saveEvent(record.id, event)
+  }
+
+  #persist(record: JobRecord): void {
+    this.options.persistence?.saveJob(snapshotOf(record))
   }
 
   /** The job with this id, if it exists and has not expired. */
@@ -187,6 +285,7 @@ export class JobEngine {
     cancelTimer(record.timers.delete)
     cancelTimer(record.timers.ttl)
     this.#counts.retried++
+    this.#persist(record)
     this.#enqueue(record, executionCtx)
   }
 
@@ -257,8 +356,8 @@ export class JobEngine {
     this.#counts.inQueue++
     // On Workers the isolate may stop once the response is sent; keep it until the job ends.
     executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)))
-    const ttl = record.request.policy?.ttl ?? this.options.ttl
-    record.timers.ttl = startTimer(() => this.#expire(record), ttl)
+    // From submission (or the retry): a job restored from storage has less of it left.
+    record.timers.ttl = startTimer(() => this.#expire(record), record.queuedAt + this.#ttlOf(record) - Date.now())
     if (record.request.policy?.lowPriority) this.#lowPriorityQueue.push(record)
     else this.#queue.push(record)
     this.#pump()
@@ -294,6 +393,8 @@ export class JobEngine {
     this.#slotsInUse++
     record.status = 'IN_PROGRESS'
     record.startedAt = Date.now()
+    record.workerId = this.workerId
+    this.#persist(record)
     let released = false
     let requestStop!: (reason: unknown) => void
     const stopRequested = new Promise<unknown>((resolve) => (requestStop = resolve))
@@ -373,6 +474,7 @@ export class JobEngine {
     cancelTimer(record.timers.grace)
     record.timers.grace = undefined
     record.log.append('done', this.statusJson(record, false))
+    this.#persist(record)
     if (execution) {
       execution.ended = true
       if (status !== 'COMPLETED') this.#stop(execution, error)
@@ -431,6 +533,8 @@ export class JobEngine {
 
   #delete(record: JobRecord): void {
     for (const timer of Object.values(record.timers)) cancelTimer(timer)
-    if (this.#jobs.get(record.id) === record) this.#jobs.delete(record.id)
+    if (this.#jobs.get(record.id) !== record) return
+    this.#jobs.delete(record.id)
+    this.options.persistence?.deleteJob(record.id)
   }
 }

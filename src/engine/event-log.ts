@@ -26,6 +26,17 @@ export class EventLog {
   #base = 0
   #listeners = new Set<() => void>()
   #bytes = 0
+  /** Told of every appended event (a durable store writes them down). */
+  observer: ((event: LogEvent) => void) | undefined
+
+  /** A log, optionally holding the events of an attempt restored from storage. */
+  constructor(restored?: { baseSeq: number; events: LogEvent[] }) {
+    if (restored) {
+      this.#base = restored.baseSeq
+      this.#events = [...restored.events]
+      for (const event of this.#events) this.#bytes += event.json.length
+    }
+  }
 
   /** The seq of the last event, 0 when none was ever appended. */
   get lastSeq(): number {
@@ -50,8 +61,10 @@ export class EventLog {
   /** Appends an event and wakes every listener; returns its seq. */
   append(type: LogEventType, json: string): number {
     const seq = this.lastSeq + 1
-    this.#events.push({ seq, type, json })
+    const event = { seq, type, json }
+    this.#events.push(event)
     this.#bytes += json.length
+    this.observer?.(event)
     if (this.#listeners.size > 0) {
       const listeners = [...this.#listeners]
       this.#listeners.clear()

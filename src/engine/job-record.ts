@@ -61,6 +61,10 @@ export interface JobRecord {
   outputBytes: number
   /** 1 for the first attempt, +1 for each retry. */
   attempt: number
+  /** Submission order, for FIFO among jobs queued in the same millisecond. */
+  order: number
+  /** The worker that ran the current attempt. */
+  workerId: string | undefined
 }
 
 /** Creates the record of a newly submitted job. */
@@ -97,6 +101,8 @@ export function createJobRecord(init: {
     aggregate: init.aggregate,
     outputBytes: 0,
     attempt: 1,
+    order: 0,
+    workerId: undefined,
   }
 }
 
@@ -141,7 +147,7 @@ export function statusJsonOf(
   const delayTime = (started ?? record.finishedAt ?? options.now) - record.queuedAt
   const executionTime = started === undefined ? 0 : (record.finishedAt ?? options.now) - started
   json += `,"delayTime":${delayTime},"executionTime":${executionTime}`
-  if (started !== undefined) json += `,"workerId":${JSON.stringify(options.workerId)}`
+  if (started !== undefined) json += `,"workerId":${JSON.stringify(record.workerId ?? options.workerId)}`
   return `${json}}`
 }
 

@@ -111,7 +111,7 @@ const routes: Route[] = [
       const wait = parseWait(c.req.query('wait'), options.streamPollWait, MAX_SYNC_WAIT)
       engine.touch(record)
       await waitForNews(record, after ?? record.drainSeq, wait, c.req.raw.signal)
-      return jsonText(polledStreamJson(record, after))
+      return jsonText(polledStreamJson(engine, record, after))
     },
   },
   {
@@ -194,13 +194,13 @@ function waitForNews(record: JobRecord, seq: number, ms: number, signal: AbortSi
  * RunPod's polled stream: the outputs no earlier draining read returned, or, with `?after=`, the
  * outputs after that seq without draining (and the cursor to pass next time).
  */
-function polledStreamJson(record: JobRecord, after: number | undefined): string {
+function polledStreamJson(engine: JobEngine, record: JobRecord, after: number | undefined): string {
   const { log } = record
   const from = after ?? record.drainSeq
   const outputs: string[] = []
   for (const event of log.after(from)) if (event.type === 'output') outputs.push(`{"output":${event.json}}`)
   const cursor = log.lastSeq
-  if (after === undefined) record.drainSeq = cursor
+  if (after === undefined) engine.markDrained(record, cursor)
   let text = `{"id":${JSON.stringify(record.id)},"status":"${record.status}","stream":[${outputs.join(',')}]`
   if (after !== undefined) text += `,"cursor":${cursor}`
   if (record.error) text += `,"error":${JSON.stringify(record.error.message)}`

@@ -39,4 +39,6 @@
  * @module
  */
 export { serverless, start, progressUpdate } from '../../index.ts'
+export { EdgepodJobs } from './durable-object.ts'
+export type { DurableObjectStateLike } from './durable-object.ts'
 export type { ExecutionContextLike, Handler, Job, Worker, WorkerConfig } from '../../index.ts'

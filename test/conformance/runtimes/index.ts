@@ -2,10 +2,10 @@ import { bun } from './bun.ts'
 import { deno } from './deno.ts'
 import { node } from './node.ts'
 import type { Launcher } from './runtime.ts'
-import { workerd } from './workerd.ts'
+import { workerd, workerdDurableObject } from './workerd.ts'
 
 /** Every runtime edgepod claims, by name. */
-export const runtimes = { node, bun, deno, workerd } satisfies Record<string, Launcher>
+export const runtimes = { node, bun, deno, workerd, 'workerd-do': workerdDurableObject } satisfies Record<string, Launcher>
 
 /** The name of a claimed runtime. */
 export type RuntimeName = keyof typeof runtimes

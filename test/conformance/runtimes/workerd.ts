@@ -15,7 +15,22 @@ export interface WorkerdOptions {
   startTimeout?: number
   /** Copy wrangler's and workerd's output to this process's stderr, to debug a test. @default false */
   log?: boolean
+  /** Lines added to the generated wrangler.toml (bindings, migrations). */
+  extraConfig?: string[]
+  /** Where Durable Object storage lives; kept after stop(), so a relaunch finds it. @default a temporary one */
+  stateDir?: string
 }
+
+/** The lines that bind edgepod's Durable Object store as `EDGEPOD_JOBS`, with its migration. */
+export const durableObjectConfig = [
+  '[[durable_objects.bindings]]',
+  'name = "EDGEPOD_JOBS"',
+  'class_name = "EdgepodJobs"',
+  '',
+  '[[migrations]]',
+  'tag = "v1"',
+  'new_sqlite_classes = ["EdgepodJobs"]',
+]
 
 // Wrangler must never prompt, log in, phone home or wait on the network (which is off in CI).
 const quietEnv = {
@@ -47,6 +62,8 @@ export async function launchWorkerd(workerFile: string, options: WorkerdOptions 
       `compatibility_date = ${JSON.stringify(options.compatibilityDate ?? '2026-04-01')}`,
       `compatibility_flags = ${JSON.stringify(options.compatibilityFlags ?? [])}`,
       '',
+      ...(options.extraConfig ?? []),
+      '',
     ].join('\n')
   )
   const args = [
@@ -55,7 +72,7 @@ export async function launchWorkerd(workerFile: string, options: WorkerdOptions 
     ...['--ip', '127.0.0.1', '--port', '0'],
     // Port 0 everywhere: several wranglers in parallel must not fight over 9229.
     ...['--inspector-port', '0'],
-    ...['--persist-to', join(dir, 'state')],
+    ...['--persist-to', options.stateDir ?? join(dir, 'state')],
     '--show-interactive-dev-session=false',
   ]
   // Its own process group: wrangler runs workerd (twice) and esbuild as children, and stop() must
@@ -123,3 +140,10 @@ export async function launchWorkerd(workerFile: string, options: WorkerdOptions 
 
 /** workerd, through `wrangler dev` with the default config: no compatibility flags. */
 export const workerd: Launcher = (workerFile) => launchWorkerd(workerFile)
+
+/**
+ * workerd with edgepod's Durable Object store: the worker file's `-do` twin (which selects the
+ * store and exports the class) with the binding and migration.
+ */
+export const workerdDurableObject: Launcher = (workerFile) =>
+  launchWorkerd(workerFile.replace(/\.ts$/, '-do.ts'), { extraConfig: durableObjectConfig })

@@ -1,0 +1,75 @@
+/**
+ * `EdgepodJobs`, the Durable Object that runs a deployment's jobs: one object holds the engine, so
+ * every isolate sees the same jobs, one concurrency limit and one FIFO queue, and handlers run in
+ * the object rather than in a request's `waitUntil`. Jobs and logs are written to its storage, so a
+ * restarted object still answers `/status` and replays streams.
+ * @module
+ */
+import { registeredDurableWorker } from '../../durable-registry.ts'
+import { localWorker } from '../../serverless.ts'
+import type { Worker } from '../../serverless.ts'
+import type { DurableStorageLike } from './durable-store.ts'
+import { DurableJobStore } from './durable-store.ts'
+
+/** The part of `DurableObjectState` edgepod uses. */
+export interface DurableObjectStateLike {
+  readonly storage: DurableStorageLike
+  blockConcurrencyWhile<T>(callback: () => Promise<T>): Promise<T>
+  waitUntil?(promise: Promise<unknown>): void
+}
+
+/**
+ * How often the object wakes itself while jobs are queued or running, ms: an alarm is activity,
+ * and an object with none is evicted after about a minute, taking its running handlers with it.
+ */
+const KEEP_ALIVE = 10_000
+
+/** edgepod's Durable Object. Export it from your worker module and bind it in wrangler.toml. */
+export class EdgepodJobs {
+  readonly #state: DurableObjectStateLike
+  readonly #env: unknown
+  readonly #store: DurableJobStore
+  readonly #worker: Worker
+
+  constructor(state: DurableObjectStateLike, env: unknown) {
+    this.#state = state
+    this.#env = env
+    this.#store = new DurableJobStore(state.storage)
+    this.#worker = localWorker({ ...registeredDurableWorker(), durableObject: undefined }, this.#store)
+    void state.blockConcurrencyWhile(async () => {
+      const { snapshots, eventsOf } = await this.#store.load()
+      this.#worker.engine.restore(snapshots, eventsOf)
+      await this.#keepAlive()
+    })
+  }
+
+  /** Every route of the job API, served by the object's own engine. */
+  async fetch(request: Request): Promise<Response> {
+    const response = await this.#worker.fetch(request, this.#env, {
+      waitUntil: (promise) => this.#state.waitUntil?.(promise),
+    })
+    await this.#keepAlive()
+    return response
+  }
+
+  /** The keep-alive alarm: wake again while there is work. */
+  async alarm(): Promise<void> {
+    await this.#keepAlive()
+  }
+
+  /**
+   * Sets the alarm: soon while jobs are queued or running (an alarm is activity), and never later
+   * than the engine's next deadline (a ttl, an execution timeout), so that those are enforced even
+   * in an object evicted since.
+   */
+  async #keepAlive(): Promise<void> {
+    const engine = this.#worker.engine
+    const { inProgress, inQueue } = engine.health().jobs
+    const busy = inProgress + inQueue > 0 ? Date.now() + KEEP_ALIVE : undefined
+    const deadline = engine.nextDeadline()
+    const wanted = busy === undefined ? deadline : deadline === undefined ? busy : Math.min(busy, deadline)
+    if (wanted === undefined) return
+    const current = await this.#state.storage.getAlarm()
+    if (current === null || current > wanted) await this.#state.storage.setAlarm(wanted)
+  }
+}
