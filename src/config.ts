@@ -15,15 +15,30 @@ import { decodeWebhookSecret } from './engine/webhook-signature.ts'
  * A handler: a function, async function, generator or async generator, or any function that returns
  * a value, a promise, an (async) iterable or a `ReadableStream`. What it returns decides how it runs.
  */
-export type Handler<TInput = any, TEnv = any> = (job: Job<TInput, TEnv>) => unknown
+export type Handler<TInput = any, TEnv = any, TResult = unknown> = (job: Job<TInput, TEnv>) => TResult
+
+/**
+ * What one output of a handler returning `TResult` is: the item of a stream (a generator, an
+ * iterable, a `ReadableStream`; a byte stream becomes text), or the returned value itself.
+ */
+export type OutputOf<TResult> =
+  Awaited<TResult> extends infer R
+    ? R extends string | readonly unknown[]
+      ? R
+      : R extends ReadableStream<infer Y>
+        ? Y extends Uint8Array ? string : Y
+        : R extends AsyncIterable<infer Y> | Iterable<infer Y>
+          ? Y
+          : R
+    : never
 
 /** RunPod's concurrency modifier: called with the current concurrency, returns the wanted one. */
 export type ConcurrencyModifier = number | ((current: number) => number)
 
 /** What `serverless.start` takes. */
-export interface WorkerConfig<TInput = any, TEnv = any> {
+export interface WorkerConfig<TInput = any, TEnv = any, TResult = unknown> {
   /** The handler every job runs. */
-  handler: Handler<TInput, TEnv>
+  handler: Handler<TInput, TEnv, TResult>
   /**
    * A Standard Schema validator (zod, valibot, arktype, ...) for `input`: a request whose input fails
    * it is answered 400 `invalid_input` with the issues, before any job exists, and `job.input` is

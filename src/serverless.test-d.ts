@@ -73,3 +73,32 @@ describe('without a schema', () => {
     })
   })
 })
+
+describe('the worker carries its input and output types, for a client', () => {
+  type TypesOf<W> = W extends { '~types'?: infer T } ? NonNullable<T> : never
+
+  test('an async generator: the output is what it yields', () => {
+    const worker = serverless.start({
+      schema: z.object({ prompt: z.string() }),
+      handler: async function* (job) {
+        yield { token: job.input.prompt, index: 0 }
+      },
+    })
+    expectTypeOf<TypesOf<typeof worker>>().toEqualTypeOf<{ input: { prompt: string }; output: { token: string; index: number } }>()
+  })
+
+  test('a plain async function: the output is what it returns', () => {
+    const worker = serverless.start({ handler: async (job: Job<{ n: number }>) => job.input.n * 2 })
+    expectTypeOf<TypesOf<typeof worker>>().toEqualTypeOf<{ input: { n: number }; output: number }>()
+  })
+
+  test('a function returning a byte stream: the outputs are text', () => {
+    const worker = serverless.start({ handler: () => new Response('x').body! })
+    expectTypeOf<TypesOf<typeof worker>['output']>().toEqualTypeOf<string>()
+  })
+
+  test('a function returning an array: the array is the one output', () => {
+    const worker = serverless.start({ handler: () => [1, 2, 3] })
+    expectTypeOf<TypesOf<typeof worker>['output']>().toEqualTypeOf<number[]>()
+  })
+})

@@ -3,7 +3,7 @@
  * @module
  */
 import { Hono } from 'hono'
-import type { WorkerConfig } from './config.ts'
+import type { OutputOf, WorkerConfig } from './config.ts'
 import { resolveConfig } from './config.ts'
 import { registerDurableWorker } from './durable-registry.ts'
 import { JobEngine } from './engine/engine.ts'
@@ -13,13 +13,18 @@ import { createApp } from './http/app.ts'
 import type { ExecutionContextLike, Job } from './types.ts'
 
 /** What `serverless.start` returns: a module's default export on Workers, Deno, Bun and Node. */
-export interface Worker<TEnv = any> {
+export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown> {
   /** The fetch handler: `export default serverless.start(...)` is all a runtime needs. */
   fetch(request: Request, env?: TEnv, executionCtx?: ExecutionContextLike): Response | Promise<Response>
   /** The Hono app, to mount under another app: `app.route('/jobs', worker.app)`. */
   readonly app: Hono
   /** The job engine behind the routes, for tests and in-process use (not with a Durable Object store). */
   readonly engine: JobEngine
+  /**
+   * Types only, never set: the job input and one output of this worker, so that a client can be
+   * typed from the worker with no annotation (`createClient<typeof worker>`).
+   */
+  readonly '~types'?: { input: TInput; output: TOutput }
 }
 
 /**
@@ -32,13 +37,15 @@ export interface Worker<TEnv = any> {
  * })
  * ```
  */
-export function start<TInput = any, TEnv = any>(config: WorkerConfig<TInput, TEnv>): Worker<TEnv> {
+export function start<TInput = any, TEnv = any, TResult = unknown>(
+  config: WorkerConfig<TInput, TEnv, TResult>
+): Worker<TEnv, TInput, OutputOf<TResult>> {
   if (config.durableObject !== undefined) {
     resolveConfig(config as WorkerConfig) // the same checks, at start-up
     registerDurableWorker(config as WorkerConfig)
     return forwardingWorker(config.durableObject)
   }
-  return localWorker(config as WorkerConfig)
+  return localWorker(config as WorkerConfig) as Worker<TEnv, TInput, OutputOf<TResult>>
 }
 
 /** A worker whose jobs live in this process (or isolate, or Durable Object). */
@@ -62,7 +69,7 @@ interface DurableObjectNamespaceLike {
  * A worker that hands every request to edgepod's one Durable Object: the object runs the engine,
  * so every isolate sees the same jobs, one concurrency limit and one FIFO queue.
  */
-function forwardingWorker(binding: string): Worker {
+function forwardingWorker(binding: string): Worker<any, any, any> {
   const forward = (request: Request, env: unknown): Promise<Response> | Response => {
     const namespace = (env as Record<string, DurableObjectNamespaceLike | undefined> | undefined)?.[binding]
     if (typeof namespace?.idFromName !== 'function') {
