@@ -13,6 +13,8 @@ export interface DevCommand {
   port: number
   /** Undefined for the adapter's default, 127.0.0.1. */
   host: string | undefined
+  /** Serve the playground page beside the API (`--no-playground` turns it off). */
+  playground: boolean
 }
 
 /** `edgepod run <file>`: run one job. */
@@ -41,10 +43,13 @@ export function parseCommand(argv: readonly string[]): Command {
   if (name === undefined) throw usageError('missing command')
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' }
   if (name === 'dev') {
-    const options = { port: { type: 'string' }, host: { type: 'string' }, help } as const
-    const { values, positionals } = withUsageErrors(name, () => parseArgs({ args, options, allowPositionals: true }))
+    const playground = { type: 'boolean', default: true } as const
+    const options = { port: { type: 'string' }, host: { type: 'string' }, playground, help } as const
+    // allowNegative: `--no-playground`.
+    const parse = () => parseArgs({ args, options, allowPositionals: true, allowNegative: true })
+    const { values, positionals } = withUsageErrors(name, parse)
     if (values.help) return { name: 'help' }
-    return { name, file: fileOf(name, positionals), port: portOf(values.port), host: values.host }
+    return { name, file: fileOf(name, positionals), port: portOf(values.port), host: values.host, playground: values.playground }
   }
   if (name === 'run') {
     const options = { input: { type: 'string' }, test_input: { type: 'string' }, help } as const

@@ -4,7 +4,7 @@
  */
 
 /** The command lines edgepod accepts: printed after a malformed one. */
-export const SYNOPSIS = `usage: edgepod dev <file> [--port N] [--host H]
+export const SYNOPSIS = `usage: edgepod dev <file> [--port N] [--host H] [--no-playground]
        edgepod run <file> [--input JSON | --test_input JSON]
        edgepod --help
 `
@@ -13,9 +13,13 @@ export const SYNOPSIS = `usage: edgepod dev <file> [--port N] [--host H]
 export const HELP = `edgepod: serve a RunPod-style worker file, or run one job through it.
 
 Usage:
-  edgepod dev <file> [--port N] [--host H]
+  edgepod dev <file> [--port N] [--host H] [--no-playground]
       Serve the worker that <file> exports by default over HTTP, with RunPod's job API.
       --port defaults to 8000 (0 picks a free port), --host to 127.0.0.1.
+      A playground page (send an input, watch outputs, progress and the final status, cancel)
+      is served at /playground, and at / too unless the worker answers GET / itself.
+      --no-playground leaves out the page. Deployments serve it only if the worker file wraps
+      its worker with withPlayground().
   edgepod run <file> [--input JSON | --test_input JSON]
       Run one job through the worker, print each output as a JSON line as it arrives
       (progress reports as "progress: JSON"), then the final status object.

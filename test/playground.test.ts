@@ -1,0 +1,292 @@
+/**
+ * The playground page, in headless Chromium (driven by playwright-core) against a real edgepod
+ * server: outputs appear on the page one by one while the job runs, progress and the final status
+ * show, Cancel ends a job CANCELLED; an API key typed into the page reaches the API. Beside it, how
+ * `withPlayground` shares the routes with the worker, and `edgepod dev` serving the page.
+ */
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { Hono } from 'hono'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import type { TestContext } from 'vitest'
+import { serverless } from 'edgepod'
+import type { Job } from 'edgepod'
+import { serve } from 'edgepod/node'
+import type { NodeServer } from 'edgepod/node'
+import { withPlayground } from 'edgepod/playground'
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+/** Missing Chromium fails the test (a hook failure would count it as skipped). */
+const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash scripts/ensure-chromium.sh\` (Debian's chromium package) and run the tests again`
+
+/** A timer that ends early, with the abort reason, when the job is cancelled. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => (clearTimeout(timer), reject(signal.reason))
+    const timer = setTimeout(() => (signal.removeEventListener('abort', onAbort), resolve()), ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+type TokensInput = { count: number; delay: number }
+const tokens = async function* (job: Job<TokensInput>) {
+  for (let i = 0; i < job.input.count; i++) {
+    if (i > 0) await sleep(job.input.delay, job.signal)
+    yield { i, text: `token ${i}` }
+    job.progress({ i })
+  }
+}
+
+const worker = serverless.start({ returnAggregateStream: true, handler: tokens })
+const keyed = serverless.start({ returnAggregateStream: true, handler: tokens, apiKey: 'secret-key' })
+
+let server: NodeServer
+let keyedServer: NodeServer
+let browser: Browser | undefined
+let page: Page | undefined
+const pageErrors: string[] = []
+
+beforeAll(async () => {
+  ;[server, keyedServer] = await Promise.all([serve(withPlayground(worker), { port: 0 }), serve(withPlayground(keyed), { port: 0 })])
+  if (!existsSync(CHROMIUM)) return
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+})
+afterEach(async () => {
+  await page?.close()
+  page = undefined
+})
+afterAll(async () => {
+  await browser?.close()
+  await Promise.all([server?.close(), keyedServer?.close()])
+})
+
+async function openPlayground(url: string): Promise<Page> {
+  if (!browser) throw new Error(MISSING_CHROMIUM)
+  page = await browser.newPage({ viewport: { width: 1100, height: 760 } })
+  page.on('pageerror', (error) => pageErrors.push(error.message))
+  await page.goto(url)
+  return page
+}
+
+/** A change the page made, as the test's MutationObserver saw it. */
+interface Change {
+  id: string
+  text: string
+  at: number
+}
+declare global {
+  interface Window {
+    changes: Change[]
+  }
+}
+
+const statusText = (page: Page) => page.locator('#status').textContent()
+
+describe('the playground in a browser', () => {
+  it('streams a job: each output appears while it runs, then progress and COMPLETED', async () => {
+    const page = await openPlayground(`${server.url}/`)
+    expect(await page.title()).toBe('edgepod playground')
+    // Every change the page makes to its outputs, progress line and status, in the order it made them.
+    await page.evaluate(() => {
+      const log: Change[] = []
+      window.changes = log
+      new MutationObserver((records) => {
+        for (const { target, addedNodes } of records) {
+          const id = (target as Element).id
+          if (!['outputs', 'progress', 'status'].includes(id)) continue
+          log.push({ id, text: addedNodes[0]?.textContent ?? '', at: performance.now() })
+        }
+      }).observe(document.body, { childList: true, subtree: true })
+    })
+    await page.fill('#input', '{"count": 4, "delay": 150}')
+    await page.click('#run')
+    await expect.poll(() => page.locator('#outputs li').count()).toBeGreaterThanOrEqual(1)
+    await expect.poll(() => statusText(page), { timeout: 5_000 }).toBe('COMPLETED')
+
+    const outputs = await page.locator('#outputs li').allTextContents()
+    expect(outputs.map((text) => JSON.parse(text))).toEqual([0, 1, 2, 3].map((i) => ({ i, text: `token ${i}` })))
+    expect(await page.locator('#count').textContent()).toBe('4')
+    expect(await page.locator('#progress').textContent()).toBe('{"i":3}')
+    // 4 outputs, 4 progress events, done.
+    expect(await page.locator('#events').textContent()).toBe('9')
+    expect(await page.locator('#error').isHidden()).toBe(true)
+    const id = await page.locator('#job-id').textContent()
+    expect(id).toMatch(/\S/)
+    expect(await (await fetch(`${server.url}/status/${id}`)).json()).toMatchObject({ status: 'COMPLETED' })
+
+    // Live, in order: the page reset, the status showed streaming, each output and then its progress went up one at
+    // a time, ~150 ms apart, and only then did COMPLETED show.
+    const changes = await page.evaluate(() => window.changes)
+    const order = changes.map(({ id, text }) => (id === 'outputs' ? `output ${JSON.parse(text).i}` : `${id} ${text}`))
+    expect(order).toEqual([
+      'progress -',
+      'status starting',
+      'status streaming',
+      ...[0, 1, 2, 3].flatMap((i) => [`output ${i}`, `progress {"i":${i}}`]),
+      'status COMPLETED',
+    ])
+    const times = changes.filter((change) => change.id === 'outputs').map((change) => change.at)
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(100)
+
+    await page.screenshot({ path: '/tmp/playground.png', fullPage: true })
+    expect(pageErrors).toEqual([])
+  })
+
+  it('cancels a running job: the page shows CANCELLED, and so does /status', async () => {
+    const page = await openPlayground(`${server.url}/`)
+    await page.fill('#input', '{"count": 50, "delay": 200}')
+    await page.click('#run')
+    await expect.poll(() => page.locator('#outputs li').count(), { timeout: 5_000 }).toBeGreaterThanOrEqual(2)
+    expect(await page.locator('#cancel').isEnabled()).toBe(true)
+    await page.click('#cancel')
+
+    await expect.poll(() => statusText(page), { timeout: 5_000 }).toBe('CANCELLED')
+    const id = await page.locator('#job-id').textContent()
+    const status = (await (await fetch(`${server.url}/status/${id}`)).json()) as { status: string; output: unknown[] }
+    expect(status.status).toBe('CANCELLED')
+    expect(await page.locator('#outputs li').count()).toBe(status.output.length)
+    expect(status.output.length).toBeLessThan(50)
+    expect(await page.locator('#cancel').isDisabled()).toBe(true)
+    expect(await page.locator('#run').isEnabled()).toBe(true)
+    expect(pageErrors).toEqual([])
+  })
+
+  it('shows the 401 without a key, and runs with the key typed in, which the tab remembers', async () => {
+    // The keyed worker answers `/` with 401: the page is served there all the same.
+    const page = await openPlayground(`${keyedServer.url}/`)
+    await page.fill('#input', '{"count": 2, "delay": 10}')
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('HTTP 401')
+    expect(await page.locator('#error').textContent()).toContain('API key is required')
+
+    await page.fill('#key', 'secret-key')
+    await page.reload()
+    expect(await page.inputValue('#key')).toBe('secret-key')
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await page.locator('#outputs li').count()).toBe(2)
+    expect(await page.locator('#error').isHidden()).toBe(true)
+    expect(pageErrors).toEqual([])
+  })
+})
+
+describe('withPlayground', () => {
+  it('answers GET / and /playground with the page, and hands every other request to the worker', async () => {
+    const root = await fetch(`${server.url}/`)
+    expect(root.status).toBe(200)
+    expect(root.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(root.headers.get('cache-control')).toBe('no-store')
+    const html = await root.text()
+    expect(html).toMatch(/^<!doctype html>/)
+    // Self-contained: no external script, style or image.
+    expect(html).not.toMatch(/\b(src|href)=/)
+    expect(await (await fetch(`${server.url}/playground`)).text()).toBe(html)
+
+    const head = await fetch(`${server.url}/`, { method: 'HEAD' })
+    expect(head.status).toBe(200)
+    expect(head.headers.get('content-type')).toBe('text/html; charset=utf-8')
+
+    const run = await fetch(`${server.url}/run`)
+    expect(run.status).toBe(405)
+    expect(await run.json()).toMatchObject({ code: 'method_not_allowed' })
+    expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(404)
+    expect((await fetch(`${server.url}/health`)).status).toBe(200)
+  })
+
+  it("leaves a worker's own / alone, serving the page at /playground only", async () => {
+    const app = new Hono()
+    app.get('/', (c) => c.html('<p>my own page</p>'))
+    app.route('/', worker.app)
+    const wrapped = withPlayground(app, { title: 'Tokens <dev>' })
+
+    const own = await wrapped.fetch(new Request('http://localhost/'))
+    expect(await own.text()).toBe('<p>my own page</p>')
+    const playground = await wrapped.fetch(new Request('http://localhost/playground'))
+    const html = await playground.text()
+    expect(html).toContain('<title>Tokens &#60;dev&#62;</title>')
+    expect((await wrapped.fetch(new Request('http://localhost/health'))).status).toBe(200)
+  })
+
+  it('passes env and execution context through, and is the bare worker when disabled', async () => {
+    const seen: unknown[] = []
+    const probe = {
+      fetch(request: Request, env?: unknown, ctx?: unknown) {
+        seen.push([new URL(request.url).pathname, env, ctx])
+        return new Response('worker', { status: 404 })
+      },
+    }
+    const env = { KEY: 'v' }
+    const ctx = { waitUntil() {} }
+    const wrapped = withPlayground(probe)
+    expect((await wrapped.fetch(new Request('http://localhost/'), env, ctx)).headers.get('content-type')).toContain('text/html')
+    expect(await (await wrapped.fetch(new Request('http://localhost/x'), env, ctx)).text()).toBe('worker')
+    expect(seen).toEqual([['/', env, ctx], ['/x', env, ctx]])
+
+    const off = withPlayground(probe, { enabled: false })
+    expect((await off.fetch(new Request('http://localhost/'))).status).toBe(404)
+    expect((await off.fetch(new Request('http://localhost/playground'))).status).toBe(404)
+  })
+})
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/**
+ * Runs `edgepod dev <args> --port 0` until the test ends; resolves to the URL it serves at and the
+ * playground URL it printed (undefined with `--no-playground`).
+ */
+function dev(test: TestContext, args: string[]) {
+  const child = spawn(process.execPath, ['bin/edgepod.js', 'dev', ...args, '--port', '0'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+  test.onTestFinished(() => void child.kill('SIGKILL'))
+  let stdout = ''
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  return new Promise<{ url: string; playground: string | undefined }>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+      const url = /^edgepod: serving \S+ at (\S+)$/m.exec(stdout)?.[1]
+      const playground = /^edgepod: playground at (\S+)$/m.exec(stdout)?.[1]
+      // With the page on, its line follows the serving line; without, nothing follows.
+      if (url && (playground || args.includes('--no-playground'))) resolve({ url, playground })
+    })
+    child.on('close', (code) => reject(new Error(`edgepod dev exited (${code}):\n${stdout}\n${stderr}`)))
+  })
+}
+
+describe.concurrent('edgepod dev', () => {
+  it('serves the playground at / and prints its URL', async (test) => {
+    const { url, playground } = await dev(test, ['examples/tokens.ts'])
+    expect(playground).toBe(`${url}/`)
+    const page = await fetch(playground!)
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8')
+    expect(await page.text()).toContain('<title>edgepod playground</title>')
+  })
+
+  it('serves it at /playground when the worker has its own /', async (test) => {
+    const { url, playground } = await dev(test, ['examples/browser/worker.ts'])
+    expect(playground).toBe(`${url}/playground`)
+    expect(await (await fetch(`${url}/`)).text()).toContain('edgepod stream')
+    expect(await (await fetch(playground!)).text()).toContain('<title>edgepod playground</title>')
+  })
+
+  it('leaves it out with --no-playground', async (test) => {
+    const { url, playground } = await dev(test, ['examples/tokens.ts', '--no-playground'])
+    expect(playground).toBeUndefined()
+    expect((await fetch(`${url}/`)).status).toBe(404)
+    expect((await fetch(`${url}/playground`)).status).toBe(404)
+  })
+})
