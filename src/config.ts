@@ -21,7 +21,7 @@ export type Handler<TInput = any, TEnv = any, TResult = unknown> = (job: Job<TIn
  * What one output of a handler returning `TResult` is: the item of a stream (a generator, an
  * iterable, a `ReadableStream`; a byte stream becomes text), or the returned value itself.
  */
-export type OutputOf<TResult> =
+export type HandlerOutputOf<TResult> =
   Awaited<TResult> extends infer R
     ? R extends string | readonly unknown[]
       ? R

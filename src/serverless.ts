@@ -3,7 +3,7 @@
  * @module
  */
 import { Hono } from 'hono'
-import type { OutputOf, WorkerConfig } from './config.ts'
+import type { HandlerOutputOf, WorkerConfig } from './config.ts'
 import { resolveConfig } from './config.ts'
 import { registerDurableWorker } from './durable-registry.ts'
 import { JobEngine } from './engine/engine.ts'
@@ -39,13 +39,13 @@ export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown> {
  */
 export function start<TInput = any, TEnv = any, TResult = unknown>(
   config: WorkerConfig<TInput, TEnv, TResult>
-): Worker<TEnv, TInput, OutputOf<TResult>> {
+): Worker<TEnv, TInput, HandlerOutputOf<TResult>> {
   if (config.durableObject !== undefined) {
     resolveConfig(config as WorkerConfig) // the same checks, at start-up
     registerDurableWorker(config as WorkerConfig)
     return forwardingWorker(config.durableObject)
   }
-  return localWorker(config as WorkerConfig) as Worker<TEnv, TInput, OutputOf<TResult>>
+  return localWorker(config as WorkerConfig) as Worker<TEnv, TInput, HandlerOutputOf<TResult>>
 }
 
 /** A worker whose jobs live in this process (or isolate, or Durable Object). */

@@ -3,9 +3,9 @@
  * of a real edgepod server, from a page of the same origin: every output once, in order, `done`,
  * and its own automatic reconnect after the end gets 204 and leaves it CLOSED, not reconnecting forever.
  */
-import { existsSync, readFileSync } from 'node:fs'
+import { launchChromium, MISSING_CHROMIUM } from './helpers/chromium.ts'
+import { readFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
-import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { serverless } from 'edgepod'
@@ -14,7 +14,6 @@ import type { NodeServer } from 'edgepod/node'
 import { serveRecording } from './helpers/recording-server.ts'
 import type { SeenRequest } from './helpers/recording-server.ts'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const PAGE = readFileSync(new URL('./fixtures/browser-page.html', import.meta.url), 'utf8')
 
 /** What test/fixtures/browser-page.html puts on `window`. */
@@ -42,8 +41,6 @@ let browser: Browser | undefined
 let page: Page | undefined
 const pageErrors: string[] = []
 
-/** Missing Chromium fails the test (a hook failure would count it as skipped). */
-const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash scripts/ensure-chromium.sh\` (Debian's chromium package) and run the tests again`
 
 beforeAll(async () => {
   // One origin: the page, and the worker's routes beside it.
@@ -52,20 +49,7 @@ beforeAll(async () => {
     if (request.method !== 'GET' || url.pathname !== '/page.html') return undefined
     return new Response(PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } })
   }))
-  if (!existsSync(CHROMIUM)) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 })
 afterEach(async () => {
   await page?.close()

@@ -14,6 +14,13 @@ describe('the package', () => {
     expect(Object.keys(await import('edgepod/node')).sort()).toEqual(['serve'])
     expect(Object.keys(await import('edgepod/bun')).sort()).toEqual(['forBun', 'serve'])
     expect(Object.keys(await import('edgepod/deno')).sort()).toEqual(['forDeno', 'serve'])
+    expect(Object.keys(await import('edgepod/client')).sort()).toEqual([
+      'EdgepodConnectionError',
+      'EdgepodError',
+      'EdgepodHttpError',
+      'EdgepodJobError',
+      'createClient',
+    ])
     expect(Object.keys(await import('edgepod/playground')).sort()).toEqual(['PLAYGROUND_PATH', 'playgroundHtml', 'playgroundPathFor', 'withPlayground'])
     expect(Object.keys(await import('edgepod/cloudflare-workers')).sort()).toEqual(['EdgepodJobs', 'progressUpdate', 'serverless', 'start'])
   })
@@ -21,7 +28,7 @@ describe('the package', () => {
   it('is the ESM package edgepod with an exports map and the edgepod command', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
     expect(pkg).toMatchObject({ name: 'edgepod', type: 'module', bin: { edgepod: './bin/edgepod.js' } })
-    expect(Object.keys(pkg.exports)).toEqual(['.', './cloudflare-workers', './deno', './bun', './node', './playground', './package.json'])
+    expect(Object.keys(pkg.exports)).toEqual(['.', './cloudflare-workers', './deno', './bun', './node', './playground', './client', './package.json'])
     // Deno refuses TypeScript under node_modules: it must get the built files, never src/.
     for (const entry of Object.values(pkg.exports)) expect(entry).not.toHaveProperty('deno')
   })

@@ -4,10 +4,9 @@
  * show, Cancel ends a job CANCELLED; an API key typed into the page reaches the API. Beside it, how
  * `withPlayground` shares the routes with the worker, and `edgepod dev` serving the page.
  */
+import { launchChromium, MISSING_CHROMIUM } from './helpers/chromium.ts'
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
 import type { Browser, Page } from 'playwright-core'
 import { Hono } from 'hono'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -18,9 +17,6 @@ import { serve } from 'edgepod/node'
 import type { NodeServer } from 'edgepod/node'
 import { withPlayground } from 'edgepod/playground'
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-/** Missing Chromium fails the test (a hook failure would count it as skipped). */
-const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash scripts/ensure-chromium.sh\` (Debian's chromium package) and run the tests again`
 
 /** A timer that ends early, with the abort reason, when the job is cancelled. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -51,20 +47,7 @@ const pageErrors: string[] = []
 
 beforeAll(async () => {
   ;[server, keyedServer] = await Promise.all([serve(withPlayground(worker), { port: 0 }), serve(withPlayground(keyed), { port: 0 })])
-  if (!existsSync(CHROMIUM)) return
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
+  browser = await launchChromium()
 })
 afterEach(async () => {
   await page?.close()

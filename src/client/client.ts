@@ -1,0 +1,62 @@
+/**
+ * `createClient`: RunPod's job API, as an edgepod worker serves it, behind typed methods.
+ * @module
+ */
+import { createTransport, jobPath, jobRequestBody } from './http.ts'
+import { openStream } from './stream.ts'
+import type {
+  AnyWorker,
+  ClientOf,
+  ClientOptions,
+  HealthReport,
+  JobRef,
+  JobStatusObject,
+  PurgeResult,
+  RunOptions,
+  StreamRequest,
+} from './types.ts'
+
+/**
+ * Makes a client for the worker at `options.baseUrl`. Every method sends `Authorization: Bearer`
+ * when `apiKey` is set, and throws {@link EdgepodHttpError} for a non-2xx answer. Pass the
+ * worker's type (`typeof worker`, a type-only import) to type inputs and outputs.
+ * @example
+ * ```ts
+ * import { createClient } from 'edgepod/client'
+ * import type worker from './worker.ts'
+ *
+ * const client = createClient<typeof worker>({ baseUrl: 'http://127.0.0.1:8000', apiKey: 'sk-…' })
+ * const { id } = await client.run({ prompt: 'hi' })
+ * console.log(await client.status(id))
+ * for await (const token of client.stream({ input: { prompt: 'hi' } })) console.log(token)
+ * ```
+ */
+export function createClient<TWorker = AnyWorker>(options: ClientOptions): ClientOf<TWorker> {
+  const transport = createTransport(options)
+  const body = (input: unknown, run: RunOptions | undefined) =>
+    jobRequestBody({ input, webhook: run?.webhook, policy: run?.policy, s3Config: run?.s3Config } as StreamRequest)
+
+  return {
+    run: (input, run) => transport.json<JobRef>({ method: 'POST', path: '/run', body: body(input, run), signal: run?.signal }),
+    runSync: (input, run) =>
+      transport.json<JobStatusObject>({
+        method: 'POST',
+        path: '/runsync',
+        query: { wait: run?.wait },
+        body: body(input, run),
+        signal: run?.signal,
+      }),
+    status: (id, call) => transport.json<JobStatusObject>({ method: 'GET', path: jobPath('/status', idOf(id)), signal: call?.signal }),
+    cancel: (id, call) => transport.json<JobStatusObject>({ method: 'POST', path: jobPath('/cancel', idOf(id)), signal: call?.signal }),
+    retry: (id, call) => transport.json<JobRef>({ method: 'POST', path: jobPath('/retry', idOf(id)), signal: call?.signal }),
+    health: (call) => transport.json<HealthReport>({ method: 'GET', path: '/health', signal: call?.signal }),
+    purgeQueue: (call) => transport.json<PurgeResult>({ method: 'POST', path: '/purge-queue', signal: call?.signal }),
+    stream: (job, streamOptions) => openStream(transport, job, streamOptions),
+  }
+}
+
+/** A job id as given; an empty one is a caller's bug, named here rather than as a 404 for another route. */
+function idOf(id: string): string {
+  if (typeof id !== 'string' || id === '') throw new TypeError(`edgepod client: expected a job id, got ${JSON.stringify(id)}`)
+  return id
+}
