@@ -638,3 +638,44 @@ describe('nextDeadline', () => {
     expect(third.nextDeadline()).toBe(1_000_000 + 5_000)
   })
 })
+
+describe('retry', () => {
+  it('queues a retried job behind the jobs queued since, never in its old place', async () => {
+    vi.useFakeTimers()
+    const started: string[] = []
+    const engine = engineWith({
+      handler: async (job: Job<string>) => {
+        started.push(job.input)
+        if (job.input === 'A') await new Promise((r) => setTimeout(r, 600))
+      },
+      concurrencyModifier: 1,
+    })
+    submit(engine, 'A')
+    const b = submit(engine, 'B', { policy: { ttl: 300 } })
+    await vi.advanceTimersByTimeAsync(300)
+    expect(b.status).toBe('TIMED_OUT')
+    submit(engine, 'D')
+    engine.retry(b)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(started).toEqual(['A', 'D', 'B'])
+  })
+
+  it('gives the retried attempt the retrying request’s execution context', async () => {
+    const seen: unknown[] = []
+    let attempt = 0
+    const engine = engineWith({
+      handler: (job) => {
+        seen.push(job.executionCtx)
+        if (++attempt === 1) throw new Error('flaky')
+        return 'ok'
+      },
+    })
+    const first = { waitUntil: vi.fn() }
+    const second = { waitUntil: vi.fn() }
+    const record = engine.submit({ input: {} }, { executionCtx: first })
+    await ended(engine, record)
+    engine.retry(record, second)
+    await ended(engine, record)
+    expect(seen).toEqual([first, second])
+  })
+})

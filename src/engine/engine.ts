@@ -10,7 +10,7 @@ import type { Aggregation } from './aggregate.ts'
 import { startAggregate } from './aggregate.ts'
 import { driveHandler } from './drive-handler.ts'
 import { Fifo } from './fifo.ts'
-import { createJobSink } from './job-sink.ts'
+import { createJobSink, payloadTooLarge } from './job-sink.ts'
 import type { SinkContext } from './job-sink.ts'
 import { utf8Length } from './utf8-length.ts'
 import { deliverWebhook } from './webhook.ts'
@@ -77,12 +77,20 @@ function cloneInput(input: unknown): unknown {
   }
 }
 
+/** A place in the queue, for one attempt of a job. */
+interface QueueEntry {
+  record: JobRecord
+  attempt: number
+}
+
 /** Runs the jobs of one worker. */
 export class JobEngine {
   readonly options: EngineOptions
   #jobs = new Map<string, JobRecord>()
-  #queue = new Fifo<JobRecord>()
-  #lowPriorityQueue = new Fifo<JobRecord>()
+  // Entries carry the attempt they queued: a job that left the queue (cancelled, timed out) and
+  // was retried must not start from its old place, ahead of jobs queued since.
+  #queue = new Fifo<QueueEntry>()
+  #lowPriorityQueue = new Fifo<QueueEntry>()
   #concurrency: number
   #slotsInUse = 0
   #counts = { inQueue: 0, inProgress: 0, completed: 0, failed: 0, retried: 0 }
@@ -135,11 +143,11 @@ export class JobEngine {
    * handler: it ends `FAILED` (with what it had streamed), and `/retry` runs it again. Queued jobs
    * queue again in their order; ended ones stay until their ttl.
    */
-  restore(snapshots: readonly JobSnapshot[], eventsOf: (id: string) => LogEvent[]): void {
+  restore(snapshots: readonly JobSnapshot[], eventsOf: (id: string) => LogEvent[], env?: unknown): void {
     const now = Date.now()
     for (const snapshot of [...snapshots].sort((a, b) => a.queuedAt - b.queuedAt || a.order - b.order)) {
       const events = eventsOf(snapshot.id).filter((event) => event.seq > snapshot.baseSeq)
-      const record = createJobRecord({ ...snapshot, env: undefined, executionCtx: undefined, now: snapshot.queuedAt, aggregate: startAggregate(this.options.aggregation) })
+      const record = createJobRecord({ ...snapshot, env, executionCtx: undefined, now: snapshot.queuedAt, aggregate: startAggregate(this.options.aggregation) })
       Object.assign(record, {
         log: new EventLog({ baseSeq: snapshot.baseSeq, events }),
         status: snapshot.status,
@@ -169,16 +177,18 @@ export class JobEngine {
       this.#watch(record)
       if (record.status === 'IN_QUEUE') {
         this.#enqueue(record, undefined)
-      } else if (record.status === 'IN_PROGRESS') {
+        continue
+      }
+      if (record.status === 'IN_PROGRESS') {
         this.#counts.inProgress++
         this.#end(record, 'FAILED', { type: 'RestartError', message: 'the worker restarted while the job ran; /retry runs it again', code: 'restarted' })
-      } else {
-        if (record.status === 'COMPLETED') this.#counts.completed++
-        else if (record.status !== 'CANCELLED') this.#counts.failed++
-        const left = record.queuedAt + this.#ttlOf(record) - now
-        if (left <= 0 || record.expired) this.#scheduleDelete(record)
-        else record.timers.ttl = startTimer(() => this.#expire(record), left)
-      }
+      } else if (record.status === 'COMPLETED') this.#counts.completed++
+      else if (record.status !== 'CANCELLED') this.#counts.failed++
+      // Ended, now or before the restart: kept until its ttl (a little after it, when it ended late).
+      const left = record.queuedAt + this.#ttlOf(record) - now
+      if (record.timers.delete !== undefined) continue
+      if (left <= 0 || record.expired) this.#scheduleDelete(record)
+      else record.timers.ttl = startTimer(() => this.#expire(record), left)
     }
   }
 
@@ -191,7 +201,8 @@ export class JobEngine {
     let next: number | undefined
     for (const record of this.#jobs.values()) {
       let deadline = record.queuedAt + this.#ttlOf(record)
-      if (record.status === 'IN_PROGRESS' && record.startedAt !== undefined) {
+      if (record.deleteAt !== undefined) deadline = record.deleteAt
+      else if (record.status === 'IN_PROGRESS' && record.startedAt !== undefined) {
         deadline = Math.min(deadline, record.startedAt + (record.request.policy?.executionTimeout ?? this.options.executionTimeout))
       } else if (isTerminal(record.status) && record.finishedAt !== undefined && deadline <= record.finishedAt) {
         // Ended past its ttl: kept a little while after it ended.
@@ -205,7 +216,8 @@ export class JobEngine {
   /** A draining polled read returned everything up to `seq`. */
   markDrained(record: JobRecord, seq: number): void {
     record.drainSeq = seq
-    this.#persist(record)
+    // A poll that waited may outlive the job: never write a deleted job back.
+    if (this.#jobs.get(record.id) === record) this.#persist(record)
   }
 
   #watch(record: JobRecord): void {
@@ -285,6 +297,7 @@ export class JobEngine {
     cancelTimer(record.timers.delete)
     cancelTimer(record.timers.ttl)
     this.#counts.retried++
+    record.executionCtx = executionCtx
     this.#persist(record)
     this.#enqueue(record, executionCtx)
   }
@@ -292,8 +305,8 @@ export class JobEngine {
   /** Cancels every queued job; running jobs go on. Returns how many were removed. */
   purgeQueue(): number {
     let removed = 0
-    for (const record of [...this.#queue.drain(), ...this.#lowPriorityQueue.drain()]) {
-      if (record.status !== 'IN_QUEUE') continue
+    for (const { record, attempt } of [...this.#queue.drain(), ...this.#lowPriorityQueue.drain()]) {
+      if (record.status !== 'IN_QUEUE' || record.attempt !== attempt) continue
       this.#end(record, 'CANCELLED', { type: 'CancelledError', message: 'removed from the queue by /purge-queue' })
       removed++
     }
@@ -358,8 +371,9 @@ export class JobEngine {
     executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)))
     // From submission (or the retry): a job restored from storage has less of it left.
     record.timers.ttl = startTimer(() => this.#expire(record), record.queuedAt + this.#ttlOf(record) - Date.now())
-    if (record.request.policy?.lowPriority) this.#lowPriorityQueue.push(record)
-    else this.#queue.push(record)
+    const entry = { record, attempt: record.attempt }
+    if (record.request.policy?.lowPriority) this.#lowPriorityQueue.push(entry)
+    else this.#queue.push(entry)
     this.#pump()
   }
 
@@ -381,9 +395,9 @@ export class JobEngine {
 
   #pump(): void {
     while (this.#counts.inQueue > 0 && this.#slotsInUse < this.#limit()) {
-      const record = this.#queue.shift() ?? this.#lowPriorityQueue.shift()
-      if (!record) return
-      if (record.status === 'IN_QUEUE') this.#start(record)
+      const entry = this.#queue.shift() ?? this.#lowPriorityQueue.shift()
+      if (!entry) return
+      if (entry.record.status === 'IN_QUEUE' && entry.record.attempt === entry.attempt) this.#start(entry.record)
     }
   }
 
@@ -445,7 +459,10 @@ export class JobEngine {
         if (json === undefined) throw new TypeError(`progress must be a JSON value, got ${typeof value}`)
         const bytes = utf8Length(json)
         if (bytes > this.options.maxEventBytes) {
-          throw new RangeError(`progress is ${bytes} bytes, over the limit of ${this.options.maxEventBytes} for one event`)
+          // As for an output: the job ends FAILED with payload_too_large, and the handler is stopped.
+          const detail = payloadTooLarge(`progress is ${bytes} bytes, over the limit of ${this.options.maxEventBytes} for one event`)
+          this.#end(record, 'FAILED', detail)
+          throw Object.assign(new RangeError(detail.message), { code: detail.code })
         }
         record.progressJson = json
         record.log.append('progress', json)
@@ -528,6 +545,7 @@ export class JobEngine {
   #scheduleDelete(record: JobRecord): void {
     cancelTimer(record.timers.delete)
     const keep = Math.min(LATE_RESULT_RETENTION, this.#ttlOf(record))
+    record.deleteAt = Date.now() + keep
     record.timers.delete = startTimer(() => this.#delete(record), keep)
   }
 

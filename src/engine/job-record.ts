@@ -32,7 +32,8 @@ export interface JobRecord {
   readonly request: JobRequest
   readonly origin: JobOrigin
   readonly env: unknown
-  readonly executionCtx: ExecutionContextLike | undefined
+  /** The execution context of the request that started the current attempt (a retry's own). */
+  executionCtx: ExecutionContextLike | undefined
   status: JobStatus
   readonly log: EventLog
   queuedAt: number
@@ -65,6 +66,8 @@ export interface JobRecord {
   order: number
   /** The worker that ran the current attempt. */
   workerId: string | undefined
+  /** When a scheduled deletion happens, ms since the epoch. */
+  deleteAt: number | undefined
 }
 
 /** Creates the record of a newly submitted job. */
@@ -103,6 +106,7 @@ export function createJobRecord(init: {
     attempt: 1,
     order: 0,
     workerId: undefined,
+    deleteAt: undefined,
   }
 }
 

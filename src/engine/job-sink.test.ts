@@ -66,19 +66,22 @@ describe('limits that never lose data silently', () => {
     expect(fine.status).toMatchObject({ status: 'COMPLETED', output: 'y'.repeat(300) })
   })
 
-  it('refuses a progress value over maxEventBytes with a RangeError to the handler', async () => {
+  it('ends a job whose progress value is over maxEventBytes FAILED with payload_too_large, even when the handler catches', async () => {
+    let caught: unknown
     const { status } = await runOnce({
       handler: (job) => {
         try {
           job.progress('z'.repeat(500))
         } catch (error) {
-          return (error as Error).name
+          caught = error
         }
-        return 'accepted'
+        return 'went on'
       },
       maxEventBytes: 100,
     })
-    expect(status).toMatchObject({ status: 'COMPLETED', output: 'RangeError' })
+    expect(status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
+    expect(status).not.toHaveProperty('output')
+    expect(caught).toMatchObject({ name: 'RangeError', code: 'payload_too_large' })
   })
 })
 

@@ -259,6 +259,24 @@ describe('Server-Sent Events', () => {
     expect(await events(response)).toEqual([])
   })
 
+  it('serves a Last-Event-ID ahead of a running job: the events after it, then done (never a stall)', async () => {
+    let release!: () => void
+    const released = new Promise<void>((resolve) => (release = resolve))
+    const w = worker({
+      handler: async function* () {
+        yield 1
+        await released
+        for (let i = 2; i <= 6; i++) yield i
+      },
+    })
+    const run = await (await w.fetch(post('/run', { input: {} }))).json()
+    const response = await w.fetch(get(`/stream/${run.id}`, { ...sse, 'last-event-id': '3' }))
+    release()
+    const rest = await events(response)
+    expect(rest.map((e) => [e.id, e.event])).toEqual([['4', 'output'], ['5', 'output'], ['6', 'output'], ['7', 'done']])
+    expect(w.engine.get(run.id)?.readers).toBe(0)
+  })
+
   it('ends with a done event carrying FAILED and the error when the handler throws', async () => {
     const w = worker({
       handler: async function* () {

@@ -69,39 +69,46 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
       },
       async pull(controller) {
         const pastTheEnd = () => log.done && cursor >= log.lastSeq
-        if (pastTheEnd()) {
-          // A cursor past the end (an id from a longer attempt) still ends with the job.
-          finish()
-          controller.close()
-          return
-        }
-        if (cursor >= log.lastSeq) {
-          const pinged = await nextAppendOrPing()
-          if (finished) return
-          if (pinged) {
-            controller.enqueue(pingBytes)
+        // Every pull must enqueue something or close: a pull that returns with nothing is never
+        // called again (highWaterMark 0), and the stream would stall for good.
+        for (;;) {
+          if (pastTheEnd()) {
+            // A cursor past the end (an id from a longer attempt) still ends with the job.
+            finish()
+            controller.close()
             return
           }
-          for (let turn = 0; turn < GATHER_TURNS; turn++) await undefined
-          if (finished) return
-        }
-        let text = ''
-        let sawDone = false
-        // A retry restarts the log: a cursor from before it reads the new attempt from its start.
-        for (let seq = Math.max(cursor, log.baseSeq) + 1; seq <= log.lastSeq && text.length < MAX_CHUNK_CHARS; seq++) {
-          const event = log.at(seq)
-          if (!event) break
-          text += encodeEvent(event)
-          cursor = seq
-          if (event.type === 'done') {
-            sawDone = true
-            break
+          if (cursor >= log.lastSeq) {
+            const pinged = await nextAppendOrPing()
+            if (finished) return
+            if (pinged) {
+              controller.enqueue(pingBytes)
+              return
+            }
+            for (let turn = 0; turn < GATHER_TURNS; turn++) await undefined
+            if (finished) return
           }
-        }
-        if (text) controller.enqueue(encoder.encode(text))
-        if (sawDone || pastTheEnd()) {
-          finish()
-          controller.close()
+          let text = ''
+          let sawDone = false
+          // A retry restarts the log: a cursor from before it reads the new attempt from its start.
+          for (let seq = Math.max(cursor, log.baseSeq) + 1; seq <= log.lastSeq && text.length < MAX_CHUNK_CHARS; seq++) {
+            const event = log.at(seq)
+            if (!event) break
+            text += encodeEvent(event)
+            cursor = seq
+            if (event.type === 'done') {
+              sawDone = true
+              break
+            }
+          }
+          // Nothing after the cursor yet (a Last-Event-ID ahead of the log): wait again.
+          if (!text) continue
+          controller.enqueue(encoder.encode(text))
+          if (sawDone || pastTheEnd()) {
+            finish()
+            controller.close()
+          }
+          return
         }
       },
       cancel() {

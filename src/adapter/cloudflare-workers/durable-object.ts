@@ -38,7 +38,7 @@ export class EdgepodJobs {
     this.#worker = localWorker({ ...registeredDurableWorker(), durableObject: undefined }, this.#store)
     void state.blockConcurrencyWhile(async () => {
       const { snapshots, eventsOf } = await this.#store.load()
-      this.#worker.engine.restore(snapshots, eventsOf)
+      this.#worker.engine.restore(snapshots, eventsOf, env)
       await this.#keepAlive()
     })
   }
@@ -67,8 +67,10 @@ export class EdgepodJobs {
     const { inProgress, inQueue } = engine.health().jobs
     const busy = inProgress + inQueue > 0 ? Date.now() + KEEP_ALIVE : undefined
     const deadline = engine.nextDeadline()
-    const wanted = busy === undefined ? deadline : deadline === undefined ? busy : Math.min(busy, deadline)
+    let wanted = busy === undefined ? deadline : deadline === undefined ? busy : Math.min(busy, deadline)
     if (wanted === undefined) return
+    // Never in the past: an alarm due already would fire again at once, in a loop.
+    wanted = Math.max(wanted, Date.now() + 1_000)
     const current = await this.#state.storage.getAlarm()
     if (current === null || current > wanted) await this.#state.storage.setAlarm(wanted)
   }

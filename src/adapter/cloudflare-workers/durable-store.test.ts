@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { localWorker } from '../../serverless.ts'
 import type { WorkerConfig } from '../../config.ts'
 import type { JobRecord } from '../../engine/job-record.ts'
@@ -10,9 +10,17 @@ class MemoryStorage implements DurableStorageLike {
   readonly data = new Map<string, unknown>()
   puts = 0
   rowsWritten = 0
+  /** Refuse the next put (a storage fault). */
+  failNext = false
   async put(entries: Record<string, unknown>): Promise<void> {
     this.puts++
+    if (this.failNext) {
+      this.failNext = false
+      throw new Error('storage refused the write')
+    }
     for (const [key, value] of Object.entries(entries)) {
+      // Cloudflare's limit for one value of a SQLite-backed object.
+      if (JSON.stringify(value).length > 2_000_000) throw new Error(`value of ${key} is over 2 MB`)
       this.rowsWritten++
       // Storage keeps a structured clone, never the live object.
       this.data.set(key, structuredClone(value))
@@ -36,11 +44,11 @@ class MemoryStorage implements DurableStorageLike {
 const ended = (worker: ReturnType<typeof localWorker>, record: JobRecord) => new Promise<void>((resolve) => worker.engine.onEnd(record, resolve))
 
 /** A worker on `storage`, restored from it as an object that starts again would be. */
-async function objectOn(storage: MemoryStorage, config: WorkerConfig) {
+async function objectOn(storage: MemoryStorage, config: WorkerConfig, env?: unknown) {
   const store = new DurableJobStore(storage, 5)
   const worker = localWorker(config, store)
   const { snapshots, eventsOf } = await store.load()
-  worker.engine.restore(snapshots, eventsOf)
+  worker.engine.restore(snapshots, eventsOf, env)
   return { worker, store }
 }
 
@@ -117,5 +125,49 @@ describe('DurableJobStore', () => {
     await expect.poll(() => worker.engine.get(record.id)).toBeUndefined()
     await store.flush()
     expect([...storage.data.keys()].filter((key) => key.includes(record.id))).toEqual([])
+  })
+
+  it('keeps a large input in chunks apart from the job row, and restores it whole', async () => {
+    const storage = new MemoryStorage()
+    const input = { prompt: 'p'.repeat(3_000_000) }
+    const first = await objectOn(storage, { handler: () => new Promise(() => {}), concurrencyModifier: 1 })
+    first.worker.engine.submit({ input: 'running' })
+    const big = first.worker.engine.submit({ input })
+    await first.store.flush()
+    const second = await objectOn(storage, { handler: (job) => job.input.prompt.length, concurrencyModifier: 1 })
+    const restored = second.worker.engine.get(big.id)!
+    await ended(second.worker, restored)
+    expect(second.worker.engine.status(restored)).toMatchObject({ status: 'COMPLETED', output: 3_000_000 })
+  })
+
+  it('goes on storing after a write fails', async () => {
+    const storage = new MemoryStorage()
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    const { worker, store } = await objectOn(storage, { handler: () => 'ok' })
+    storage.failNext = true
+    const lost = worker.engine.submit({ input: 1 })
+    await store.flush()
+    const kept = worker.engine.submit({ input: 2 })
+    await ended(worker, kept)
+    await store.flush()
+    expect(storage.data.has(`job:${kept.id}`)).toBe(true)
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('storage failed'), expect.any(Error))
+    expect(lost.status).toBe('COMPLETED')
+    error.mockRestore()
+  })
+
+  it('restores the env, and deletes a job that was running at the restart once its ttl passes', async () => {
+    const storage = new MemoryStorage()
+    const first = await objectOn(storage, { handler: () => new Promise(() => {}), concurrencyModifier: 1 }, { GREETING: 'hi' })
+    const running = first.worker.engine.submit({ input: 1, policy: { ttl: 200 } })
+    const queued = first.worker.engine.submit({ input: 2 })
+    await first.store.flush()
+    const second = await objectOn(storage, { handler: (job) => job.env.GREETING }, { GREETING: 'hi' })
+    await ended(second.worker, second.worker.engine.get(queued.id)!)
+    expect(second.worker.engine.status(second.worker.engine.get(queued.id)!).output).toBe('hi')
+    expect(second.worker.engine.nextDeadline()! - Date.now()).toBeGreaterThan(0)
+    await expect.poll(() => second.worker.engine.get(running.id), { timeout: 3_000 }).toBeUndefined()
+    await second.store.flush()
+    expect([...storage.data.keys()].filter((key) => key.includes(running.id))).toEqual([])
   })
 })

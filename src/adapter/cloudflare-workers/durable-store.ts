@@ -19,12 +19,19 @@ export interface DurableStorageLike {
 /** One stored row of a job's log: `[seq, type, json]` triples. */
 type LogRow = Array<[number, LogEvent['type'], string]>
 
-/** Largest row, in characters of JSON text (storage values are capped at 128 KiB). */
+/**
+ * Largest row of events, in characters of JSON text. Storage caps one value at 2 MB (SQLite-backed
+ * objects); rows stay far below it so that a write is cheap. One event (at most `maxEventBytes`,
+ * 1 MB by default) may make a row of its own.
+ */
 const MAX_ROW_CHARS = 100_000
 /** Storage takes at most 128 keys per put. */
 const MAX_KEYS_PER_PUT = 128
 
 const jobKey = (id: string) => `job:${id}`
+// A job's input is kept apart, in chunks, written once: a 10 MB input must not sit in the job row
+// that every status change rewrites, nor pass the storage's limit for one value.
+const inputKey = (id: string, part: number) => `input:${id}:${String(part).padStart(6, '0')}`
 // Zero-padded so that listing returns a job's rows in seq order.
 const rowKey = (id: string, firstSeq: number) => `log:${id}:${String(firstSeq).padStart(12, '0')}`
 
@@ -36,6 +43,7 @@ export class DurableJobStore implements JobPersistence {
   #events = new Map<string, LogEvent[]>()
   #timer: ReturnType<typeof setTimeout> | undefined
   #writes: Promise<void> = Promise.resolve()
+  #inputsWritten = new Set<string>()
 
   /** `flushDelay`: how long events gather before one write, ms. */
   constructor(storage: DurableStorageLike, flushDelay = 50) {
@@ -58,11 +66,23 @@ export class DurableJobStore implements JobPersistence {
   deleteJob(id: string): void {
     this.#jobs.delete(id)
     this.#events.delete(id)
-    this.#writes = this.#writes.then(async () => {
-      const rows = await this.#storage.list({ prefix: `log:${id}:` })
-      const keys = [jobKey(id), ...rows.keys()]
+    this.#inputsWritten.delete(id)
+    this.#write(`deleting job ${id}`, async () => {
+      const rows = [...(await this.#storage.list({ prefix: `log:${id}:` })).keys(), ...(await this.#storage.list({ prefix: `input:${id}:` })).keys()]
+      const keys = [jobKey(id), ...rows]
       for (let i = 0; i < keys.length; i += MAX_KEYS_PER_PUT) await this.#storage.delete(keys.slice(i, i + MAX_KEYS_PER_PUT))
     })
+  }
+
+  /**
+   * Chains a write after the others. A write that fails is reported and the chain goes on: one
+   * refused value must not stop every later job from being stored.
+   */
+  #write(what: string, write: () => Promise<void>): Promise<void> {
+    this.#writes = this.#writes.then(write).catch((error: unknown) => {
+      console.error(`edgepod: Durable Object storage failed ${what}:`, error)
+    })
+    return this.#writes
   }
 
   /** Writes what is pending now; resolves when every write so far is stored. */
@@ -70,7 +90,16 @@ export class DurableJobStore implements JobPersistence {
     clearTimeout(this.#timer)
     this.#timer = undefined
     const entries: Record<string, unknown> = {}
-    for (const [id, snapshot] of this.#jobs) entries[jobKey(id)] = snapshot
+    for (const [id, snapshot] of this.#jobs) {
+      const { input, ...request } = snapshot.request
+      entries[jobKey(id)] = { ...snapshot, request }
+      if (this.#inputsWritten.has(id)) continue
+      this.#inputsWritten.add(id)
+      const json = JSON.stringify(input) ?? 'null'
+      for (let part = 0; part * MAX_ROW_CHARS < json.length || part === 0; part++) {
+        entries[inputKey(id, part)] = json.slice(part * MAX_ROW_CHARS, (part + 1) * MAX_ROW_CHARS)
+      }
+    }
     for (const [id, events] of this.#events) {
       let row: LogRow = []
       let chars = 0
@@ -88,18 +117,23 @@ export class DurableJobStore implements JobPersistence {
     this.#jobs.clear()
     this.#events.clear()
     const keys = Object.keys(entries)
-    this.#writes = this.#writes.then(async () => {
+    return this.#write(`writing ${keys.length} rows`, async () => {
       for (let i = 0; i < keys.length; i += MAX_KEYS_PER_PUT) {
         await this.#storage.put(Object.fromEntries(keys.slice(i, i + MAX_KEYS_PER_PUT).map((key) => [key, entries[key]])))
       }
     })
-    return this.#writes
   }
 
   /** Reads every stored job and its events, for the engine to restore. */
   async load(): Promise<{ snapshots: JobSnapshot[]; eventsOf: (id: string) => LogEvent[] }> {
     const jobs = await this.#storage.list<JobSnapshot>({ prefix: 'job:' })
     const rows = await this.#storage.list<LogRow>({ prefix: 'log:' })
+    const inputParts = await this.#storage.list<string>({ prefix: 'input:' })
+    const inputs = new Map<string, string>()
+    for (const [key, part] of inputParts) {
+      const id = key.slice('input:'.length, key.lastIndexOf(':'))
+      inputs.set(id, (inputs.get(id) ?? '') + part)
+    }
     const events = new Map<string, LogEvent[]>()
     for (const [key, row] of rows) {
       const id = key.slice('log:'.length, key.lastIndexOf(':'))
@@ -107,7 +141,12 @@ export class DurableJobStore implements JobPersistence {
       if (!list) events.set(id, (list = []))
       for (const [seq, type, json] of row) list.push({ seq, type, json })
     }
-    return { snapshots: [...jobs.values()], eventsOf: (id) => events.get(id) ?? [] }
+    const snapshots = [...jobs.values()].map((snapshot) => {
+      this.#inputsWritten.add(snapshot.id)
+      const json = inputs.get(snapshot.id)
+      return { ...snapshot, request: { ...snapshot.request, input: json === undefined ? null : JSON.parse(json) } }
+    })
+    return { snapshots, eventsOf: (id) => events.get(id) ?? [] }
   }
 
   #schedule(): void {
