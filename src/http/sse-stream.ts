@@ -5,7 +5,7 @@
  */
 import type { JobEngine } from '../engine/engine.ts'
 import type { JobRecord } from '../engine/job-record.ts'
-import { cancelTimer, startTimer } from '../engine/timers.ts'
+import { waitForSignal } from '../engine/wait.ts'
 import { OPENING_COMMENT, PING_COMMENT, encodeEvent } from './sse.ts'
 
 /** How an SSE stream behaves. */
@@ -32,35 +32,16 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
   const { log } = record
   let cursor = options.after
   let finished = false
-  let wake: ((pinged: boolean) => void) | undefined
-  let stopWaiting: (() => void) | undefined
+  // Aborted when the stream ends, to end a wait in progress.
+  const ended = new AbortController()
 
   engine.attachReader(record)
   const finish = () => {
     if (finished) return
     finished = true
-    stopWaiting?.()
-    wake?.(false)
+    ended.abort()
     engine.detachReader(record)
   }
-
-  /** Waits for the next append; true if the keep-alive interval passed first. */
-  const nextAppendOrPing = () =>
-    new Promise<boolean>((resolve) => {
-      const off = log.onAppend(() => settle(false))
-      const timer = startTimer(() => settle(true), options.keepAlive)
-      function settle(pinged: boolean) {
-        off()
-        cancelTimer(timer)
-        wake = stopWaiting = undefined
-        resolve(pinged)
-      }
-      wake = settle
-      stopWaiting = () => {
-        off()
-        cancelTimer(timer)
-      }
-    })
 
   return new ReadableStream<Uint8Array>(
     {
@@ -79,9 +60,11 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
             return
           }
           if (cursor >= log.lastSeq) {
-            const pinged = await nextAppendOrPing()
+            const before = log.lastSeq
+            await waitForSignal((wake) => log.onAppend(wake), options.keepAlive, ended.signal)
             if (finished) return
-            if (pinged) {
+            // Nothing appended: the keep-alive interval passed.
+            if (log.lastSeq === before) {
               controller.enqueue(pingBytes)
               return
             }
