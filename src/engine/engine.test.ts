@@ -4,6 +4,7 @@ import type { WorkerConfig } from '../config.ts'
 import type { Job } from '../types.ts'
 import { JobEngine } from './engine.ts'
 import type { JobRecord } from './job-record.ts'
+import { gate } from '../../test/helpers/gate.ts'
 
 function engineWith(config: WorkerConfig): JobEngine {
   return new JobEngine(resolveConfig(config).engine)
@@ -14,12 +15,6 @@ const submit = (engine: JobEngine, input: unknown = {}, extra: object = {}) => e
 /** Resolves once the job's current attempt has ended. */
 const ended = (engine: JobEngine, record: JobRecord) => new Promise<void>((resolve) => engine.onEnd(record, resolve))
 
-/** A promise with its resolve function outside, for handlers the test controls step by step. */
-function gate<T = void>() {
-  let open!: (value: T) => void
-  const promise = new Promise<T>((resolve) => (open = resolve))
-  return { promise, open }
-}
 
 const parsedLog = (record: JobRecord) => record.log.after(0).map((e) => ({ type: e.type, data: JSON.parse(e.json) }))
 

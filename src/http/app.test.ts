@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { WorkerConfig } from '../config.ts'
 import { start } from '../serverless.ts'
 import type { Job } from '../types.ts'
+import { gate } from '../../test/helpers/gate.ts'
 
 const post = (path: string, body?: unknown, headers: Record<string, string> = {}) =>
   new Request(`http://edgepod.test${path}`, {
@@ -245,8 +246,7 @@ describe('Server-Sent Events', () => {
   })
 
   it('ends a reader whose Last-Event-ID is past the end of the log when the job ends', async () => {
-    let release!: () => void
-    const released = new Promise<void>((resolve) => (release = resolve))
+    const { promise: released, open: release } = gate()
     const w = worker({
       handler: async function* () {
         yield 1
@@ -260,8 +260,7 @@ describe('Server-Sent Events', () => {
   })
 
   it('serves a Last-Event-ID ahead of a running job: the events after it, then done (never a stall)', async () => {
-    let release!: () => void
-    const released = new Promise<void>((resolve) => (release = resolve))
+    const { promise: released, open: release } = gate()
     const w = worker({
       handler: async function* () {
         yield 1
@@ -290,8 +289,7 @@ describe('Server-Sent Events', () => {
   })
 
   it('resumes after Last-Event-ID (header or query) while the job is still running, losing and doubling nothing', async () => {
-    let release!: () => void
-    const released = new Promise<void>((resolve) => (release = resolve))
+    const { promise: released, open: release } = gate()
     const w = worker({
       handler: async function* () {
         for (let i = 1; i <= 6; i++) {
@@ -373,8 +371,7 @@ describe('Server-Sent Events', () => {
 
 describe('the polled JSON stream (RunPod)', () => {
   it('drains: each output is returned by exactly one polled read', async () => {
-    let release!: () => void
-    const released = new Promise<void>((resolve) => (release = resolve))
+    const { promise: released, open: release } = gate()
     const w = worker({
       handler: async function* () {
         yield 1
