@@ -9,7 +9,7 @@ import { registerDurableWorker } from './durable-registry.ts'
 import { JobEngine } from './engine/engine.ts'
 import type { JobPersistence } from './engine/persistence.ts'
 import { HttpError } from './errors.ts'
-import { createApp } from './http/app.ts'
+import { NO_EXECUTION_CONTEXT, createApp } from './http/app.ts'
 import type { ExecutionContextLike, Job } from './types.ts'
 
 /** What `serverless.start` returns: a module's default export on Workers, Deno, Bun and Node. */
@@ -54,7 +54,7 @@ export function localWorker(config: WorkerConfig, persistence?: JobPersistence):
   const engine = new JobEngine({ ...resolved.engine, persistence })
   const app = createApp(engine, resolved.app)
   return {
-    fetch: (request, env, executionCtx) => app.fetch(request, env, executionCtx as Parameters<Hono['fetch']>[2]),
+    fetch: (request, env, executionCtx) => app.fetch(request, env, (executionCtx ?? NO_EXECUTION_CONTEXT) as Parameters<Hono['fetch']>[2]),
     app,
     engine,
   }

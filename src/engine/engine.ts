@@ -18,6 +18,7 @@ import type { WebhookOptions } from './webhook.ts'
 import type { Execution, JobOrigin, JobRecord } from './job-record.ts'
 import { createJobRecord, statusJsonOf, statusObjectOf } from './job-record.ts'
 import { cancelTimer, startTimer } from './timers.ts'
+import type { LazySignal } from './wait.ts'
 import { waitForSignal } from './wait.ts'
 import { envString } from '../env.ts'
 import type { JobPersistence, JobSnapshot } from './persistence.ts'
@@ -262,7 +263,7 @@ export class JobEngine {
   }
 
   /** Resolves when the job has ended, `ms` has passed, or `signal` aborts, whichever is first. */
-  waitForEnd(record: JobRecord, ms: number, signal?: AbortSignal): Promise<void> {
+  waitForEnd(record: JobRecord, ms: number, signal?: LazySignal): Promise<void> {
     return waitForSignal((wake) => this.onEnd(record, wake), ms, signal)
   }
 
@@ -412,8 +413,17 @@ export class JobEngine {
     let released = false
     let requestStop!: (reason: unknown) => void
     const stopRequested = new Promise<unknown>((resolve) => (requestStop = resolve))
+    let controller: AbortController | undefined
+    let stopped = false
     const execution: Execution = {
-      controller: new AbortController(),
+      get signal() {
+        if (!controller) {
+          controller = new AbortController()
+          if (stopped) controller.abort(execution.stopReason)
+        }
+        return controller.signal
+      },
+      stopReason: undefined,
       ended: false,
       source: undefined,
       settled: undefined,
@@ -428,7 +438,9 @@ export class JobEngine {
     // The stop runs here, in the execution's own request: workerd forbids aborting a controller or
     // closing a stream from another request (a /cancel), but lets that request settle a promise.
     void stopRequested.then((reason) => {
-      execution.controller.abort(reason)
+      stopped = true
+      execution.stopReason = reason
+      controller?.abort(reason)
       void execution.source?.stop(reason)
     })
     record.execution = execution
@@ -452,7 +464,9 @@ export class JobEngine {
       webhook: request.webhook,
       policy: request.policy,
       s3Config: request.s3Config,
-      signal: execution.controller.signal,
+      get signal() {
+        return execution.signal
+      },
       progress: (value: unknown) => {
         if (execution.ended) return
         const json = JSON.stringify(value)

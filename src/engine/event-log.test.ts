@@ -84,6 +84,43 @@ describe('EventLog', () => {
     })
   })
 
+  describe('a log longer than one batch', () => {
+    // Events are kept in batches of 256 joined strings: every event must still come back whole.
+    const types: LogEventType[] = ['output', 'output', 'progress', 'output', 'done']
+    const events = Array.from({ length: 1000 }, (_, i): [LogEventType, string] => [types[i % types.length]!, JSON.stringify({ i, s: '€'.repeat(i % 7) })])
+    const log = logWith(...events)
+
+    it('gives back every event, its type and its JSON exactly, by at and after', () => {
+      expect(log.lastSeq).toBe(1000)
+      const expected = events.map(([type, json], i) => ({ seq: i + 1, type, json }))
+      expect(expected.map((event) => log.at(event.seq))).toEqual(expected)
+      expect(log.after(0)).toEqual(expected)
+      expect(log.after(700)).toEqual(expected.slice(700))
+    })
+
+    it('answers typeAt and jsonAt as at does', () => {
+      for (const seq of [1, 255, 256, 257, 512, 513, 999, 1000]) {
+        expect(log.typeAt(seq)).toBe(log.at(seq)?.type)
+        expect(log.jsonAt(seq)).toBe(log.at(seq)?.json)
+      }
+      expect(log.typeAt(0)).toBeUndefined()
+      expect(log.typeAt(1001)).toBeUndefined()
+    })
+
+    it('keeps the outputs, the length and done', () => {
+      expect(log.outputs()).toEqual(events.filter(([type]) => type === 'output').map(([, json]) => json))
+      expect(log.jsonLength).toBe(events.reduce((sum, [, json]) => sum + json.length, 0))
+      expect(log.done).toBe(true)
+    })
+
+    it('is restored from its own events as it was', () => {
+      const restored = new EventLog({ baseSeq: 7, events: log.after(0) })
+      expect(restored.lastSeq).toBe(1007)
+      expect(restored.at(263)).toEqual({ ...log.at(256)!, seq: 263 })
+      expect(restored.outputs()).toEqual(log.outputs())
+    })
+  })
+
   describe('outputs', () => {
     it('gives the JSON of the output events only, in order', () => {
       const log = logWith(['progress', '0'], ['output', '"a"'], ['progress', '0.5'], ['output', '"b"'], ['done', '{"status":"COMPLETED"}'])

@@ -11,7 +11,13 @@ import { aggregateJson } from './aggregate.ts'
 
 /** One run of a job's handler; a retry gets a new one. */
 export interface Execution {
-  readonly controller: AbortController
+  /**
+   * The handler's `job.signal`, made on first use: most handlers never read it, and an
+   * AbortController costs more than the rest of a small job on Node.
+   */
+  readonly signal: AbortSignal
+  /** Why the execution was stopped, once it was. */
+  stopReason: unknown
   /** Set when the job's terminal status is recorded, whoever recorded it. */
   ended: boolean
   source: OutputSource | undefined
@@ -58,7 +64,10 @@ export interface JobRecord {
   outputCache: string | undefined
   /** The aggregate of the current attempt's outputs (for `concat` and reducers). */
   aggregate: AggregateState
-  /** UTF-8 bytes of the current attempt's outputs, with a separator each: the size of the array aggregate. */
+  /**
+   * UTF-8 bytes of the current attempt's outputs, with a separator each (the size of the array
+   * aggregate), for the outputs measured so far: a sink measures them only near `maxResultBytes`.
+   */
   outputBytes: number
   /** 1 for the first attempt, +1 for each retry. */
   attempt: number

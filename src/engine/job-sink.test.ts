@@ -53,6 +53,31 @@ describe('limits that never lose data silently', () => {
     expect(utf8Length(JSON.stringify(kept))).toBeLessThanOrEqual(200)
   })
 
+  it.each<[string, number, number]>([
+    // 10 outputs of '€€€€€' (7 chars of JSON, 17 bytes) plus a separator each: 180 bytes in all.
+    ['exactly at the limit', 180, 10],
+    ['one byte under what the outputs need', 179, 9],
+  ])('counts the outputs exactly in UTF-8 bytes %s, though it measures them only near the limit', async (_name, maxResultBytes, kept) => {
+    const { status } = await runOnce({ handler: yields(...Array.from({ length: 10 }, () => '€€€€€')), returnAggregateStream: true, maxResultBytes })
+    expect(status.status).toBe(kept === 10 ? 'COMPLETED' : 'FAILED')
+    expect(status.output).toHaveLength(kept)
+  })
+
+  it('skips progress events when it measures the outputs it let through on the bound', async () => {
+    const handler = async function* (job: { progress(value: unknown): void }) {
+      for (let i = 0; i < 10; i++) {
+        job.progress('p'.repeat(50))
+        yield '€€€€€'
+      }
+    }
+    const exact = await runOnce({ handler, returnAggregateStream: true, maxResultBytes: 180 })
+    expect(exact.status).toMatchObject({ status: 'COMPLETED' })
+    expect(exact.status.output).toHaveLength(10)
+    const under = await runOnce({ handler, returnAggregateStream: true, maxResultBytes: 179 })
+    expect(under.status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
+    expect(under.status.output).toHaveLength(9)
+  })
+
   it('bounds the outputs even when aggregation is off, since all are kept for resume', async () => {
     const { status } = await runOnce({ handler: yields(...Array.from({ length: 100 }, () => 'abcdefghij')), maxResultBytes: 500 })
     expect(status).toMatchObject({ status: 'FAILED', output: [], errorDetail: { code: 'payload_too_large' } })

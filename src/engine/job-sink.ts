@@ -4,12 +4,14 @@
  * @module
  */
 import { errorDetailFrom } from '../errors.ts'
+import type { OutputSource } from '../handler/output-source.ts'
 import { errorOfYield, splitReturnedValue } from '../handler/result-error.ts'
 import type { ErrorDetail, JobStatus } from '../types.ts'
 import type { Aggregation } from './aggregate.ts'
 import { addToAggregate, aggregateJson } from './aggregate.ts'
 import type { HandlerSink } from './drive-handler.ts'
 import type { Execution, JobRecord } from './job-record.ts'
+import { MAX_UTF8_PER_UNIT, OutputBudget } from './output-budget.ts'
 import { utf8Length } from './utf8-length.ts'
 
 /** What a sink needs from its engine. */
@@ -31,90 +33,127 @@ export function payloadTooLarge(message: string): ErrorDetail {
 
 /** Creates the sink of one execution of `record`. */
 export function createJobSink(record: JobRecord, execution: Execution, context: SinkContext): HandlerSink {
-  const { log } = record
-  // The handler itself has finished: its slot is free for the next job right away.
-  const endedByHandler = (status: JobStatus, error: ErrorDetail | undefined) => {
-    context.end(record, status, error)
-    execution.release()
+  return new JobSink(record, execution, context)
+}
+
+/**
+ * The sink of one execution. A class rather than closures over the job: V8 inlines a closure
+ * called from the hot loop together with its own job's state, so code optimised during one job
+ * would be thrown away when that job ends, and the next big stream would start unoptimised.
+ */
+class JobSink implements HandlerSink {
+  readonly #record: JobRecord
+  readonly #execution: Execution
+  readonly #context: SinkContext
+  readonly #budget: OutputBudget
+
+  constructor(record: JobRecord, execution: Execution, context: SinkContext) {
+    this.#record = record
+    this.#execution = execution
+    this.#context = context
+    this.#budget = new OutputBudget(record, context.maxResultBytes)
   }
-  // The handler may still be suspended here, so its end goes through the engine's bounded stop.
-  const refuse = (error: ErrorDetail) => context.end(record, 'FAILED', error)
-  const serialise = (value: unknown, what: string): string | undefined => {
+
+  output(value: unknown): boolean {
+    if (this.#execution.ended || !this.#append(value, false)) return false
+    const context = this.#context
+    try {
+      addToAggregate(context.aggregation, this.#record.aggregate, value)
+    } catch (error) {
+      this.#refuse(errorDetailFrom(error, context.exposeErrorStack))
+      return false
+    }
+    const error = errorOfYield(value)
+    if (error === undefined) return true
+    this.#refuse({ type: 'HandlerError', message: error })
+    return false
+  }
+
+  returned(value: unknown): void {
+    if (this.#execution.ended) return
+    this.#record.kind = 'value'
+    const { error, output } = splitReturnedValue(value)
+    if (output && !this.#append(output.value, true)) return
+    if (error !== undefined) this.#endedByHandler('FAILED', { type: 'HandlerError', message: error })
+    else this.#endedByHandler('COMPLETED', undefined)
+  }
+
+  streaming(source: OutputSource): void {
+    this.#record.kind = 'stream'
+    this.#execution.source = source
+  }
+
+  failed(error: unknown): void {
+    if (!this.#execution.ended) this.#endedByHandler('FAILED', errorDetailFrom(error, this.#context.exposeErrorStack))
+  }
+
+  completed(): void {
+    if (this.#execution.ended) return
+    const context = this.#context
+    const record = this.#record
+    // The array aggregate is bounded output by output; a string or a reducer's result is only
+    // known, and measured, at the end.
+    if (typeof context.aggregation === 'object' || context.aggregation === 'concat') {
+      let json: string
+      try {
+        json = aggregateJson(context.aggregation, record.aggregate, record.log)
+      } catch (error) {
+        return this.#endedByHandler('FAILED', errorDetailFrom(error, context.exposeErrorStack))
+      }
+      const bytes = utf8Length(json)
+      if (bytes > context.maxResultBytes) {
+        return this.#endedByHandler('FAILED', payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${context.maxResultBytes}`))
+      }
+      record.outputCache = json
+    }
+    this.#endedByHandler('COMPLETED', undefined)
+  }
+
+  /** The handler itself has finished: its slot is free for the next job right away. */
+  #endedByHandler(status: JobStatus, error: ErrorDetail | undefined): void {
+    this.#context.end(this.#record, status, error)
+    this.#execution.release()
+  }
+
+  /** The handler may still be suspended here, so its end goes through the engine's bounded stop. */
+  #refuse(error: ErrorDetail): void {
+    this.#context.end(this.#record, 'FAILED', error)
+  }
+
+  /** Named only when refused: building the name for every output would cost a string per event. */
+  #nameOf(isResult: boolean): string {
+    return isResult ? 'the result' : `output ${this.#record.aggregate.count + 1}`
+  }
+
+  #serialise(value: unknown, isResult: boolean): string | undefined {
     try {
       const json = JSON.stringify(value)
       if (json !== undefined) return json
-      refuse({ type: 'TypeError', message: `${what} is ${typeof value}, which JSON cannot carry` })
+      this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} is ${typeof value}, which JSON cannot carry` })
     } catch (error) {
-      refuse({ type: 'TypeError', message: `${what} cannot be sent as JSON: ${(error as Error).message}` })
+      this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} cannot be sent as JSON: ${(error as Error).message}` })
     }
     return undefined
   }
-  /** Appends one output if it is JSON and within the limits; false when the job has ended. */
-  const append = (value: unknown, isResult: boolean): boolean => {
-    const what = isResult ? 'the result' : `output ${record.aggregate.count + 1}`
-    const json = serialise(value, what)
-    if (json === undefined) return false
-    const bytes = utf8Length(json)
-    if (!isResult && bytes > context.maxEventBytes) {
-      refuse(payloadTooLarge(`${what} is ${bytes} bytes, over the limit of ${context.maxEventBytes} for one event`))
-      return false
-    }
-    if (record.outputBytes + bytes + 1 > context.maxResultBytes) {
-      refuse(payloadTooLarge(`${what} takes the job's outputs over the limit of ${context.maxResultBytes} bytes`))
-      return false
-    }
-    record.outputBytes += bytes + 1
-    log.append('output', json)
-    return true
-  }
 
-  return {
-    output(value) {
-      if (execution.ended || !append(value, false)) return false
-      try {
-        addToAggregate(context.aggregation, record.aggregate, value)
-      } catch (error) {
-        refuse(errorDetailFrom(error, context.exposeErrorStack))
+  /** Appends one output if it is JSON and within the limits; false when the job has ended. */
+  #append(value: unknown, isResult: boolean): boolean {
+    const json = this.#serialise(value, isResult)
+    if (json === undefined) return false
+    const { maxEventBytes, maxResultBytes } = this.#context
+    // Measured only when its bound could be over the limit (see output-budget.ts).
+    if (!isResult && MAX_UTF8_PER_UNIT * json.length > maxEventBytes) {
+      const bytes = utf8Length(json)
+      if (bytes > maxEventBytes) {
+        this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
         return false
       }
-      const error = errorOfYield(value)
-      if (error === undefined) return true
-      refuse({ type: 'HandlerError', message: error })
+    }
+    if (!this.#budget.admit(json)) {
+      this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes`))
       return false
-    },
-    returned(value) {
-      if (execution.ended) return
-      record.kind = 'value'
-      const { error, output } = splitReturnedValue(value)
-      if (output && !append(output.value, true)) return
-      if (error !== undefined) endedByHandler('FAILED', { type: 'HandlerError', message: error })
-      else endedByHandler('COMPLETED', undefined)
-    },
-    streaming(source) {
-      record.kind = 'stream'
-      execution.source = source
-    },
-    failed(error) {
-      if (!execution.ended) endedByHandler('FAILED', errorDetailFrom(error, context.exposeErrorStack))
-    },
-    completed() {
-      if (execution.ended) return
-      // The array aggregate is bounded output by output; a string or a reducer's result is only
-      // known, and measured, at the end.
-      if (typeof context.aggregation === 'object' || context.aggregation === 'concat') {
-        let json: string
-        try {
-          json = aggregateJson(context.aggregation, record.aggregate, log)
-        } catch (error) {
-          return endedByHandler('FAILED', errorDetailFrom(error, context.exposeErrorStack))
-        }
-        const bytes = utf8Length(json)
-        if (bytes > context.maxResultBytes) {
-          return endedByHandler('FAILED', payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${context.maxResultBytes}`))
-        }
-        record.outputCache = json
-      }
-      endedByHandler('COMPLETED', undefined)
-    },
+    }
+    this.#record.log.append('output', json)
+    return true
   }
 }

@@ -46,26 +46,40 @@ export function outcomeOf(value: unknown): HandlerOutcome {
   return { kind: 'value', value }
 }
 
-function iteratorSource(
-  iterator: Iterator<unknown> | AsyncIterator<unknown>,
-  sync: boolean
-): OutputSource {
-  let stopped: Promise<void> | undefined
-  return {
-    sync,
-    next: () => iterator.next(),
-    stop(reason) {
-      // An async generator queues return() behind a pending next(): it resolves once the
-      // handler's current await settles and its finally blocks have run.
-      stopped ??= (async () => {
-        try {
-          await iterator.return?.(reason)
-        } catch {
-          // The handler's cleanup threw; the job's outcome is already recorded.
-        }
-      })()
-      return stopped
-    },
+function iteratorSource(iterator: Iterator<unknown> | AsyncIterator<unknown>, sync: boolean): OutputSource {
+  return new IteratorSource(iterator, sync)
+}
+
+/**
+ * A class rather than a closure over the iterator: `next` is called for every output, and V8
+ * inlines a closure with its own job's iterator, so code optimised during one job would be thrown
+ * away when the next one starts.
+ */
+class IteratorSource implements OutputSource {
+  readonly sync: boolean
+  readonly #iterator: Iterator<unknown> | AsyncIterator<unknown>
+  #stopped: Promise<void> | undefined
+
+  constructor(iterator: Iterator<unknown> | AsyncIterator<unknown>, sync: boolean) {
+    this.#iterator = iterator
+    this.sync = sync
+  }
+
+  next(): IteratorResult<unknown> | Promise<IteratorResult<unknown>> {
+    return this.#iterator.next()
+  }
+
+  stop(reason: unknown): Promise<void> {
+    // An async generator queues return() behind a pending next(): it resolves once the
+    // handler's current await settles and its finally blocks have run.
+    this.#stopped ??= (async () => {
+      try {
+        await this.#iterator.return?.(reason)
+      } catch {
+        // The handler's cleanup threw; the job's outcome is already recorded.
+      }
+    })()
+    return this.#stopped
   }
 }
 

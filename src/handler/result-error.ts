@@ -45,6 +45,9 @@ export function splitReturnedValue(value: unknown): SplitResult {
 
 /** The error message of a yielded `{error: ...}` object, which ends the job `FAILED`. */
 export function errorOfYield(value: unknown): string | undefined {
+  // Asked of every output: most have no `error` key at all, and `in` answers that without the
+  // prototype lookup isPlainObject needs (which V8 does in its runtime, not inline).
+  if (typeof value !== 'object' || value === null || !('error' in value)) return undefined
   if (!isPlainObject(value) || !isTruthy(value['error'])) return undefined
   return messageOf(value['error'])
 }

@@ -228,12 +228,23 @@ describe('Server-Sent Events', () => {
     expect(parsed.map((e) => e.id)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9'])
   })
 
-  it('writes ready events in few chunks, not one chunk per event', async () => {
-    const w = worker({
-      handler: function* () {
+  it.each([
+    [
+      'a sync generator',
+      function* () {
         for (let i = 0; i < 2000; i++) yield i
       },
-    })
+    ],
+    [
+      // Each value takes a few microtask turns to arrive; a reader that is faster than this
+      // producer still gathers them instead of writing every few events.
+      'an async generator yielding values at hand',
+      async function* () {
+        for (let i = 0; i < 2000; i++) yield i
+      },
+    ],
+  ])('writes ready events of %s in few chunks, not one chunk per event', async (_name, handler) => {
+    const w = worker({ handler })
     const reader = (await w.fetch(post('/stream', { input: {} }))).body!.getReader()
     let chunks = 0
     let text = ''

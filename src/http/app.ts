@@ -19,6 +19,7 @@ import { openApiDocument } from './openapi.ts'
 import type { JobRequest } from '../types.ts'
 import { sseHeaders } from './sse.ts'
 import { sseStreamOf } from './sse-stream.ts'
+import type { LazySignal } from '../engine/wait.ts'
 import { waitForSignal } from '../engine/wait.ts'
 
 /** The HTTP-side settings of a worker. */
@@ -51,12 +52,22 @@ async function jobRequestOf(c: Context, options: AppOptions): Promise<JobRequest
 
 function executionCtxOf(c: Context): ExecutionContextLike | undefined {
   try {
-    return c.executionCtx as ExecutionContextLike
+    const executionCtx = c.executionCtx as ExecutionContextLike
+    return executionCtx === NO_EXECUTION_CONTEXT ? undefined : executionCtx
   } catch {
     // Hono throws when the runtime passed no execution context (Node, Bun, Deno).
     return undefined
   }
 }
+
+/**
+ * What a worker hands Hono when the runtime gave no execution context (Node, Bun, Deno), so that
+ * reading it does not throw: building that error costs more than serving a small request.
+ */
+export const NO_EXECUTION_CONTEXT: ExecutionContextLike = Object.freeze({
+  waitUntil() {},
+  passThroughOnException() {},
+})
 
 interface Route {
   methods: string[]
@@ -82,7 +93,7 @@ const routes: Route[] = [
       const wait = parseWait(c.req.query('wait'), DEFAULT_SYNC_WAIT, MAX_SYNC_WAIT)
       const request = await jobRequestOf(c, options)
       const record = engine.submit(request, { env: c.env, executionCtx: executionCtxOf(c) })
-      await engine.waitForEnd(record, wait, c.req.raw.signal)
+      await engine.waitForEnd(record, wait, () => c.req.raw.signal)
       return jsonText(engine.statusJson(record))
     },
   },
@@ -110,7 +121,7 @@ const routes: Route[] = [
       const after = afterParam === undefined ? undefined : parseCount(afterParam, 'after', 0)
       const wait = parseWait(c.req.query('wait'), options.streamPollWait, MAX_SYNC_WAIT)
       engine.touch(record)
-      await waitForNews(record, after ?? record.drainSeq, wait, c.req.raw.signal)
+      await waitForNews(record, after ?? record.drainSeq, wait, () => c.req.raw.signal)
       return jsonText(polledStreamJson(engine, record, after))
     },
   },
@@ -125,7 +136,7 @@ const routes: Route[] = [
     handler: (engine) => async (c) => {
       const record = engine.require(c.req.param('id') ?? '')
       const wait = parseWait(c.req.query('wait'), DEFAULT_SYNC_WAIT, MAX_SYNC_WAIT)
-      await engine.waitForEnd(record, wait, c.req.raw.signal)
+      await engine.waitForEnd(record, wait, () => c.req.raw.signal)
       return jsonText(engine.statusJson(record))
     },
   },
@@ -185,7 +196,7 @@ function sseResponse(engine: JobEngine, record: JobRecord, after: number, option
 }
 
 /** Waits until the log has something after `seq`, the job ends, or `ms` passes. */
-function waitForNews(record: JobRecord, seq: number, ms: number, signal: AbortSignal): Promise<void> {
+function waitForNews(record: JobRecord, seq: number, ms: number, signal: LazySignal): Promise<void> {
   if (ms <= 0 || record.log.lastSeq > seq || isTerminal(record.status)) return Promise.resolve()
   return waitForSignal((wake) => record.log.onAppend(wake), ms, signal)
 }

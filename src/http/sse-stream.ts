@@ -4,9 +4,10 @@
  * @module
  */
 import type { JobEngine } from '../engine/engine.ts'
+import type { EventLog } from '../engine/event-log.ts'
 import type { JobRecord } from '../engine/job-record.ts'
 import { waitForSignal } from '../engine/wait.ts'
-import { OPENING_COMMENT, PING_COMMENT, encodeEvent } from './sse.ts'
+import { OPENING_COMMENT, PING_COMMENT, encodeFrame } from './sse.ts'
 
 /** How an SSE stream behaves. */
 export interface SSEStreamOptions {
@@ -19,13 +20,22 @@ export interface SSEStreamOptions {
 /** The most text put into one chunk, so one chunk stays a reasonable write. */
 const MAX_CHUNK_CHARS = 64 * 1024
 /**
- * Microtask turns to wait after waking, so that a producer that is yielding values already at hand
- * gets them into the log and they leave in one chunk rather than one chunk each.
+ * Microtask turns a reader waits for one more event before it sends what it has. A producer
+ * yielding values already at hand appends one every few turns: its events are taken into one
+ * chunk while they keep coming, up to a full chunk. A reader as fast as its producer (Bun's, or
+ * any one keeping up) would otherwise write a chunk, and wait, for every event or two.
  */
 const GATHER_TURNS = 8
 
 const encoder = new TextEncoder()
 const pingBytes = encoder.encode(PING_COMMENT)
+
+/** Frames read from the log, to go out as one chunk. */
+interface Chunk {
+  text: string
+  /** True when the last frame is the attempt's `done`: the stream ends with this chunk. */
+  done: boolean
+}
 
 /** Opens an SSE stream of `record`'s log; the reader counts as attached until the stream ends. */
 export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSEStreamOptions): ReadableStream<Uint8Array> {
@@ -68,26 +78,17 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
               controller.enqueue(pingBytes)
               return
             }
-            for (let turn = 0; turn < GATHER_TURNS; turn++) await undefined
-            if (finished) return
           }
-          let text = ''
-          let sawDone = false
-          // A retry restarts the log: a cursor from before it reads the new attempt from its start.
-          for (let seq = Math.max(cursor, log.baseSeq) + 1; seq <= log.lastSeq && text.length < MAX_CHUNK_CHARS; seq++) {
-            const event = log.at(seq)
-            if (!event) break
-            text += encodeEvent(event)
-            cursor = seq
-            if (event.type === 'done') {
-              sawDone = true
-              break
-            }
-          }
+          const chunk: Chunk = { text: '', done: false }
+          cursor = readInto(log, cursor, chunk)
           // Nothing after the cursor yet (a Last-Event-ID ahead of the log): wait again.
-          if (!text) continue
-          controller.enqueue(encoder.encode(text))
-          if (sawDone || pastTheEnd()) {
+          if (!chunk.text) continue
+          while (!chunk.done && chunk.text.length < MAX_CHUNK_CHARS && (await appendedSoon(log, ended.signal))) {
+            cursor = readInto(log, cursor, chunk)
+          }
+          if (finished) return
+          controller.enqueue(encoder.encode(chunk.text))
+          if (chunk.done || pastTheEnd()) {
             finish()
             controller.close()
           }
@@ -100,4 +101,34 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
     },
     { highWaterMark: 0 }
   )
+}
+
+/**
+ * Adds the frames after `cursor` to `chunk`, up to a full chunk or `done`; returns the new cursor.
+ * A plain function, not a closure per stream: the hot calls then always meet the same target.
+ */
+function readInto(log: EventLog, cursor: number, chunk: Chunk): number {
+  // A retry restarts the log: a cursor from before it reads the new attempt from its start.
+  for (let seq = Math.max(cursor, log.baseSeq) + 1; seq <= log.lastSeq && chunk.text.length < MAX_CHUNK_CHARS; seq++) {
+    const type = log.typeAt(seq)
+    if (!type) break
+    chunk.text += encodeFrame(seq, type, log.jsonAt(seq))
+    cursor = seq
+    if (type === 'done') {
+      chunk.done = true
+      break
+    }
+  }
+  return cursor
+}
+
+/** True when `log` grows within {@link GATHER_TURNS} microtask turns; false at once when `ended` aborts. */
+async function appendedSoon(log: EventLog, ended: AbortSignal): Promise<boolean> {
+  const seen = log.lastSeq
+  for (let turn = 0; turn < GATHER_TURNS; turn++) {
+    await undefined
+    if (ended.aborted) return false
+    if (log.lastSeq !== seen) return true
+  }
+  return false
 }

@@ -3,7 +3,7 @@
  * CR or LF, so each event is exactly one `data:` line and no user data can start a field of its own.
  * @module
  */
-import type { LogEvent } from '../engine/event-log.ts'
+import type { LogEvent, LogEventType } from '../engine/event-log.ts'
 
 /** The headers of every SSE answer: no caching, no transformation, no proxy buffering. */
 export const sseHeaders = {
@@ -20,5 +20,10 @@ export const PING_COMMENT = ': ping\n\n'
 
 /** One log event as an SSE frame: `id`, `event` and one `data` line. */
 export function encodeEvent(event: LogEvent): string {
-  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${event.json}\n\n`
+  return encodeFrame(event.seq, event.type, event.json)
+}
+
+/** {@link encodeEvent} from the parts, for readers that take them from the log one by one. */
+export function encodeFrame(seq: number, type: LogEventType, json: string): string {
+  return `id: ${seq}\nevent: ${type}\ndata: ${json}\n\n`
 }

@@ -1,0 +1,181 @@
+/**
+ * The Markdown report: for every metric, runtime and variant, the median over repetitions, the
+ * min–max, and ratios to the references paired repetition by repetition (the machine is noisy:
+ * absolute numbers move, ratios within one repetition hold).
+ * @module
+ */
+import type { VariantName } from '../hosts/load-variant.ts'
+import type { RuntimeName } from './launch.ts'
+import { median, range } from './stats.ts'
+
+/** One metric's figures for one variant in one repetition. */
+export interface BenchRecord {
+  rep: number
+  runtime: RuntimeName
+  variant: VariantName
+  metric: string
+  figures?: Record<string, number>
+  error?: string
+}
+
+/** A whole run, as saved to JSON. */
+export interface BenchRun {
+  command: string
+  startedAt: string
+  seconds: number
+  machine: Record<string, string>
+  records: BenchRecord[]
+}
+
+interface Column {
+  figure: string
+  label: string
+  format: (value: number) => string
+  /** Give min–max next to the median. */
+  spread?: boolean
+}
+
+interface Table {
+  metric: string
+  title: string
+  columns: Column[]
+  /** Paired ratios of this figure to these variants. */
+  ratio?: { figure: string; against: VariantName[]; lowerIsBetter?: boolean }
+}
+
+const thousands = (value: number) => (value >= 1e5 ? `${Math.round(value / 1e3)}k` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : `${Math.round(value)}`)
+const fixed = (digits: number) => (value: number) => (Number.isFinite(value) ? value.toFixed(digits) : '—')
+const percent = (value: number) => `${Math.round(value * 100)} %`
+
+const tables: Table[] = [
+  {
+    metric: 'throughput',
+    title: 'Streaming throughput: one stream of 200,000 events, read whole',
+    columns: [
+      { figure: 'eventsPerSecond', label: 'events/s', format: thousands, spread: true },
+      { figure: 'eventsPerServerCpuSecond', label: 'events per server CPU-s', format: thousands },
+      { figure: 'serverCpuPercent', label: 'server CPU %', format: fixed(0) },
+      { figure: 'clientCpuPercent', label: 'client CPU %', format: fixed(0) },
+      { figure: 'bytesPerEvent', label: 'bytes/event', format: fixed(0) },
+    ],
+    ratio: { figure: 'eventsPerSecond', against: ['raw', 'raw-batched', 'hono-stream-sse'] },
+  },
+  {
+    metric: 'latency',
+    title: 'First-event latency: 200 sequential one-event streams on one keep-alive connection, ms',
+    columns: [
+      { figure: 'p50', label: 'p50', format: fixed(3), spread: true },
+      { figure: 'p90', label: 'p90', format: fixed(3) },
+      { figure: 'p99', label: 'p99', format: fixed(2) },
+    ],
+    ratio: { figure: 'p50', against: ['raw'], lowerIsBetter: true },
+  },
+  {
+    metric: 'concurrency',
+    title: 'Concurrency: 1,000 open streams, 50 events each, one every 100 ms',
+    columns: [
+      { figure: 'growthMB', label: 'RSS growth MB', format: fixed(1), spread: true },
+      { figure: 'kbPerStream', label: 'KB/stream', format: fixed(0) },
+      { figure: 'baselineMB', label: 'baseline MB', format: fixed(0) },
+      { figure: 'allArrived', label: 'all events arrived', format: percent },
+      { figure: 'slowestSeconds', label: 'slowest stream s', format: fixed(1) },
+    ],
+    ratio: { figure: 'growthMB', against: ['raw'], lowerIsBetter: true },
+  },
+  {
+    metric: 'slow-reader',
+    title: 'A reader 10× slower than the handler: 1 KB events every 1 ms for 4 s, read at 100 KB/s',
+    columns: [
+      { figure: 'producedMB', label: 'handler produced MB', format: fixed(1) },
+      { figure: 'readMB', label: 'reader read MB', format: fixed(2) },
+      { figure: 'growthMB', label: 'RSS growth MB', format: fixed(1), spread: true },
+      { figure: 'growthPerProducedMB', label: 'growth ÷ produced', format: fixed(2) },
+    ],
+  },
+  {
+    metric: 'cancel',
+    title: "Disconnect → the generator's `finally` (client leaves after 10 events)",
+    columns: [
+      { figure: 'tokenWithin20ms', label: 'token (10 ms): ≤ 20 ms', format: percent },
+      { figure: 'tokenWithin1s', label: '≤ 1 s', format: percent },
+      { figure: 'tokenMedianMs', label: 'median ms', format: fixed(1) },
+      { figure: 'tokenMaxMs', label: 'max ms', format: fixed(1) },
+      { figure: 'hotWithin20ms', label: 'hot (0 ms): ≤ 20 ms', format: percent },
+      { figure: 'hotWithin1s', label: '≤ 1 s', format: percent },
+      { figure: 'hotMedianMs', label: 'median ms', format: fixed(1) },
+      { figure: 'hotMaxMs', label: 'max ms', format: fixed(1) },
+      { figure: 'hotEvents', label: 'events generated', format: thousands },
+    ],
+  },
+  {
+    metric: 'runsync',
+    title: '`POST /runsync` of a 5-yield handler, autocannon, 10 connections, 5 s',
+    columns: [
+      { figure: 'requestsPerSecond', label: 'req/s', format: thousands, spread: true },
+      { figure: 'p50', label: 'p50 ms', format: fixed(2) },
+      { figure: 'p99', label: 'p99 ms', format: fixed(2) },
+      { figure: 'serverCpuPercent', label: 'server CPU %', format: fixed(0) },
+      { figure: 'clientCpuPercent', label: 'client CPU %', format: fixed(0) },
+    ],
+    ratio: { figure: 'requestsPerSecond', against: ['raw'] },
+  },
+  {
+    metric: 'jobs',
+    title: '`/run` jobs completed per second: 10 clients, submit then `/status` until terminal, 5 s',
+    columns: [
+      { figure: 'jobsPerSecond', label: 'jobs/s', format: thousands, spread: true },
+      { figure: 'statusPollsPerJob', label: '/status polls per job', format: fixed(2) },
+      { figure: 'serverCpuMsPerJob', label: 'server CPU ms per job', format: fixed(3) },
+    ],
+  },
+]
+
+function cell(values: number[], column: Column): string {
+  const middle = column.format(median(values))
+  if (!column.spread || values.length < 2) return middle
+  const [low, high] = range(values)
+  return `${middle} (${column.format(low)}–${column.format(high)})`
+}
+
+function pairedRatio(records: BenchRecord[], variant: VariantName, against: VariantName, figure: string): string {
+  const ratios: number[] = []
+  for (const record of records) {
+    if (record.variant !== variant || record.figures?.[figure] === undefined) continue
+    const reference = records.find((other) => other.variant === against && other.rep === record.rep)
+    const value = reference?.figures?.[figure]
+    if (value) ratios.push(record.figures[figure]! / value)
+  }
+  return ratios.length ? `${median(ratios).toFixed(2)}×` : '—'
+}
+
+/** The report of `run` as Markdown. */
+export function reportOf(run: BenchRun): string {
+  const lines = [
+    `Command: \`${run.command}\`, started ${run.startedAt}, took ${Math.round(run.seconds)} s.`,
+    '',
+    ...Object.entries(run.machine).map(([name, value]) => `- ${name}: ${value}`),
+    '',
+  ]
+  for (const table of tables) {
+    const records = run.records.filter((record) => record.metric === table.metric)
+    if (records.length === 0) continue
+    const ratioLabels = table.ratio?.against.map((against) => `×${against}`) ?? []
+    lines.push(`### ${table.title}`, '')
+    lines.push(`| runtime | variant | ${[...table.columns.map((column) => column.label), ...ratioLabels].join(' | ')} |`)
+    lines.push(`|${' --- |'.repeat(2 + table.columns.length + ratioLabels.length)}`)
+    for (const runtime of new Set(records.map((record) => record.runtime))) {
+      const ofRuntime = records.filter((record) => record.runtime === runtime)
+      for (const variant of new Set(ofRuntime.map((record) => record.variant))) {
+        const ofVariant = ofRuntime.filter((record) => record.variant === variant)
+        const failures = ofVariant.filter((record) => record.error)
+        const measured = ofVariant.filter((record) => record.figures)
+        const cells = table.columns.map((column) => cell(measured.map((record) => record.figures![column.figure]!), column))
+        const ratios = table.ratio?.against.map((against) => pairedRatio(ofRuntime, variant, against, table.ratio!.figure)) ?? []
+        const note = failures.length ? ` (${failures.length} failed: ${failures[0]!.error!.split('\n')[0]})` : ''
+        lines.push(`| ${runtime} | ${variant}${note} | ${[...cells, ...ratios].join(' | ')} |`)
+      }
+    }
+    lines.push('')
+  }
+  return lines.join('\n')
+}

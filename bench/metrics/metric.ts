@@ -1,0 +1,28 @@
+/**
+ * What every metric is given and gives back.
+ * @module
+ */
+import type { VariantName } from '../hosts/load-variant.ts'
+import type { RuntimeName } from '../lib/launch.ts'
+
+/** The server a metric measures. */
+export interface MetricContext {
+  runtime: RuntimeName
+  variant: VariantName
+  url: string
+  /** Root of the server's process tree. */
+  pid: number
+  /** Smaller loads, for a check that the harness works. */
+  quick: boolean
+}
+
+/** One repetition's figures, by name. */
+export type Figures = Record<string, number>
+
+/** A metric: measures one server once. */
+export interface Metric {
+  name: string
+  /** The variants it applies to (all by default). */
+  variants?: readonly VariantName[]
+  run(context: MetricContext): Promise<Figures>
+}

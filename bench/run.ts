@@ -1,0 +1,127 @@
+/**
+ * The benchmark: `npm run bench` (`node --import tsx bench/run.ts`). For every repetition and
+ * runtime it starts every variant fresh, warms them up, then runs each metric on every variant back
+ * to back, in an order rotated every repetition. Saves every figure as JSON and prints the report.
+ *
+ *   --runtimes node,bun,deno,workerd   --variants raw,raw-batched,hono-stream-sse,edgepod
+ *   --metrics throughput,latency,...   --reps 5   --quick (small loads, to check the harness)
+ *   --out bench/results/latest.json    --report-from FILE (print the report of a saved run)
+ * @module
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { parseArgs } from 'node:util'
+import type { VariantName } from './hosts/load-variant.ts'
+import { variantNames } from './hosts/load-variant.ts'
+import { readStream } from './lib/http.ts'
+import type { BenchServer, RuntimeName } from './lib/launch.ts'
+import { launch, runtimeNames } from './lib/launch.ts'
+import { describeMachine } from './lib/machine.ts'
+import type { BenchRecord, BenchRun } from './lib/report.ts'
+import { reportOf } from './lib/report.ts'
+import { cancel } from './metrics/cancel.ts'
+import { concurrency } from './metrics/concurrency.ts'
+import { jobs } from './metrics/jobs.ts'
+import { latency } from './metrics/latency.ts'
+import type { Metric } from './metrics/metric.ts'
+import { runsync } from './metrics/runsync.ts'
+import { slowReader } from './metrics/slow-reader.ts'
+import { throughput } from './metrics/throughput.ts'
+
+// Memory is measured before runsync and jobs fill edgepod's retained results.
+const metrics: Metric[] = [throughput, latency, concurrency, slowReader, cancel, runsync, jobs]
+
+const { values: options } = parseArgs({
+  options: {
+    runtimes: { type: 'string', default: runtimeNames.join(',') },
+    variants: { type: 'string', default: variantNames.join(',') },
+    metrics: { type: 'string', default: metrics.map((metric) => metric.name).join(',') },
+    reps: { type: 'string', default: '5' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+    'report-from': { type: 'string' },
+  },
+})
+
+function listOption<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const chosen = value.split(',').filter(Boolean)
+  const unknown = chosen.filter((name) => !allowed.includes(name as T))
+  if (unknown.length) throw new Error(`unknown ${what}: ${unknown.join(', ')}; known: ${allowed.join(', ')}`)
+  return chosen as T[]
+}
+
+/** `list` turned `by` places, so each variant takes every position over the repetitions. */
+const rotated = <T>(list: T[], by: number): T[] => list.map((_, index) => list[(index + by) % list.length]!)
+
+/** The same warm-up for every variant: a 20k-event stream, 50 one-event streams, 200 runsyncs. */
+async function warmUp(server: BenchServer, variant: VariantName): Promise<void> {
+  await readStream(server.url, variant, { n: 20_000, tick: 0 })
+  for (let request = 0; request < 50; request++) await readStream(server.url, variant, { n: 1, tick: 0 })
+  for (let request = 0; request < 200; request++) {
+    const response = await fetch(`${server.url}/runsync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: { n: 5, tick: 0 } }),
+    })
+    await response.arrayBuffer()
+  }
+}
+
+async function main(): Promise<void> {
+  if (options['report-from']) {
+    console.log(reportOf(JSON.parse(readFileSync(options['report-from'], 'utf8')) as BenchRun))
+    return
+  }
+  const runtimes = listOption(options.runtimes, runtimeNames, 'runtimes')
+  const variants = listOption(options.variants, variantNames, 'variants')
+  const names = listOption(options.metrics, metrics.map((metric) => metric.name), 'metrics')
+  const chosen = metrics.filter((metric) => names.includes(metric.name))
+  const reps = Number(options.reps)
+  const run: BenchRun = {
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    startedAt: new Date().toISOString(),
+    seconds: 0,
+    machine: describeMachine(),
+    records: [],
+  }
+  const started = performance.now()
+  const save = () => {
+    run.seconds = (performance.now() - started) / 1000
+    mkdirSync(dirname(options.out), { recursive: true })
+    writeFileSync(options.out, JSON.stringify(run, null, 1))
+  }
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const runtime of runtimes) {
+      const servers = new Map<VariantName, BenchServer>()
+      try {
+        for (const variant of variants) {
+          const server = await launch(runtime as RuntimeName, variant)
+          servers.set(variant, server)
+          await warmUp(server, variant)
+        }
+        for (const metric of chosen) {
+          for (const variant of rotated(variants, rep)) {
+            if (metric.variants && !metric.variants.includes(variant)) continue
+            const server = servers.get(variant)!
+            const record: BenchRecord = { rep, runtime, variant, metric: metric.name }
+            try {
+              record.figures = await metric.run({ runtime, variant, url: server.url, pid: server.pid, quick: options.quick })
+            } catch (error) {
+              record.error = error instanceof Error ? error.message : String(error)
+            }
+            run.records.push(record)
+            const shown = record.error ?? Object.entries(record.figures!).map(([name, value]) => `${name}=${+value.toPrecision(4)}`).join(' ')
+            console.error(`rep ${rep} ${runtime} ${metric.name} ${variant}: ${shown}`)
+          }
+        }
+      } finally {
+        await Promise.all([...servers.values()].map((server) => server.stop()))
+      }
+      save()
+    }
+  }
+  save()
+  console.log(reportOf(run))
+}
+
+await main()

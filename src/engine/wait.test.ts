@@ -1,0 +1,82 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { waitForSignal } from './wait.ts'
+
+/** A subscription that the test wakes by hand. */
+function wakeable() {
+  let wake: (() => void) | undefined
+  let unsubscribed = 0
+  return {
+    subscribe: (callback: () => void) => {
+      wake = callback
+      return () => void unsubscribed++
+    },
+    wake: () => wake?.(),
+    unsubscribed: () => unsubscribed,
+  }
+}
+
+describe('waitForSignal', () => {
+  beforeEach(() => void vi.useFakeTimers())
+  afterEach(() => void vi.useRealTimers())
+
+  const settled = (promise: Promise<void>) => {
+    let done = false
+    void promise.then(() => (done = true))
+    return () => done
+  }
+
+  it('ends on a wake, on time running out, or on an abort, and always unsubscribes', async () => {
+    const woken = wakeable()
+    const byWake = settled(waitForSignal(woken.subscribe, 1_000))
+    woken.wake()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(byWake()).toBe(true)
+    expect(woken.unsubscribed()).toBe(1)
+
+    const timed = wakeable()
+    const byTime = settled(waitForSignal(timed.subscribe, 1_000))
+    await vi.advanceTimersByTimeAsync(999)
+    expect(byTime()).toBe(false)
+    await vi.advanceTimersByTimeAsync(1)
+    expect(byTime()).toBe(true)
+    expect(timed.unsubscribed()).toBe(1)
+
+    const aborted = wakeable()
+    const controller = new AbortController()
+    const byAbort = settled(waitForSignal(aborted.subscribe, 1_000, controller.signal))
+    controller.abort()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(byAbort()).toBe(true)
+    expect(aborted.unsubscribed()).toBe(1)
+  })
+
+  it('never reads a lazy signal when woken within the current task', async () => {
+    const woken = wakeable()
+    const getSignal = vi.fn(() => new AbortController().signal)
+    const done = settled(waitForSignal(woken.subscribe, 1_000, getSignal))
+    woken.wake()
+    await vi.advanceTimersByTimeAsync(10)
+    expect(done()).toBe(true)
+    expect(getSignal).not.toHaveBeenCalled()
+  })
+
+  it('reads a lazy signal after the current task, and ends when it aborts', async () => {
+    const controller = new AbortController()
+    const getSignal = vi.fn(() => controller.signal)
+    const done = settled(waitForSignal(wakeable().subscribe, 1_000, getSignal))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(getSignal).toHaveBeenCalledOnce()
+    expect(done()).toBe(false)
+    controller.abort()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(done()).toBe(true)
+  })
+
+  it('ends at once when a lazy signal turns out to be aborted already (the client left early)', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const done = settled(waitForSignal(wakeable().subscribe, 1_000, () => controller.signal))
+    await vi.advanceTimersByTimeAsync(0)
+    expect(done()).toBe(true)
+  })
+})
