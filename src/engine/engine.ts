@@ -368,8 +368,10 @@ export class JobEngine {
   /** Queues a job (new or retried) and starts it if a slot is free. */
   #enqueue(record: JobRecord, executionCtx: ExecutionContextLike | undefined): void {
     this.#counts.inQueue++
-    // On Workers the isolate may stop once the response is sent; keep it until the job ends.
-    executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)))
+    // On Workers the isolate may stop once the response is sent: keep it until the job has ended
+    // and its handler has finished too (or run out of cleanup time), since a cancelled handler's
+    // `finally` may wait on its own timers, which workerd drops with the request's context.
+    executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)).then(() => record.execution?.released))
     // From submission (or the retry): a job restored from storage has less of it left.
     record.timers.ttl = startTimer(() => this.#expire(record), record.queuedAt + this.#ttlOf(record) - Date.now())
     const entry = { record, attempt: record.attempt }
@@ -411,6 +413,7 @@ export class JobEngine {
     record.workerId = this.workerId
     this.#persist(record)
     let released = false
+    let markReleased!: () => void
     let requestStop!: (reason: unknown) => void
     const stopRequested = new Promise<unknown>((resolve) => (requestStop = resolve))
     let controller: AbortController | undefined
@@ -427,10 +430,12 @@ export class JobEngine {
       ended: false,
       source: undefined,
       settled: undefined,
+      released: new Promise<void>((resolve) => (markReleased = resolve)),
       requestStop,
       release: () => {
         if (released) return
         released = true
+        markReleased()
         this.#slotsInUse--
         this.#pump()
       },

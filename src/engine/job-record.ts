@@ -27,6 +27,8 @@ export interface Execution {
   release(): void
   /** Settles when the handler has returned or thrown, whatever the job's status. */
   settled: Promise<void> | undefined
+  /** Settles when the slot is freed: the handler has settled, or its cleanup time ran out. */
+  readonly released: Promise<void>
 }
 
 /** How a job was submitted: a `POST /stream` job is cancelled when its readers are gone. */

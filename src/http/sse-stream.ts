@@ -6,7 +6,7 @@
 import type { JobEngine } from '../engine/engine.ts'
 import type { EventLog } from '../engine/event-log.ts'
 import type { JobRecord } from '../engine/job-record.ts'
-import { waitForSignal } from '../engine/wait.ts'
+import { cancelTimer, startTimer } from '../engine/timers.ts'
 import { OPENING_COMMENT, PING_COMMENT, encodeFrame } from './sse.ts'
 
 /** How an SSE stream behaves. */
@@ -40,16 +40,37 @@ interface Chunk {
 /** Opens an SSE stream of `record`'s log; the reader counts as attached until the stream ends. */
 export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSEStreamOptions): ReadableStream<Uint8Array> {
   const { log } = record
+  const { keepAlive } = options
+  const state: ReaderState = { finished: false }
   let cursor = options.after
-  let finished = false
-  // Aborted when the stream ends, to end a wait in progress.
-  const ended = new AbortController()
+  // A wait ends on an append, on the keep-alive, or on the end of the stream.
+  let wake: (() => void) | undefined
+  let stopWaiting: (() => void) | undefined
+  let lastSentAt = Date.now()
+  let pingDue = false
+  // One keep-alive timer per stream, not one per wait: a token stream waits once per event, and
+  // each wait's timer and listeners outlived a young-generation collection, to pile up as garbage.
+  const checkQuiet = () => {
+    const quiet = Date.now() - lastSentAt
+    if (quiet >= keepAlive) {
+      pingDue = true
+      wake?.()
+    }
+    keepAliveTimer = startTimer(checkQuiet, quiet >= keepAlive ? keepAlive : keepAlive - quiet)
+  }
+  let keepAliveTimer = startTimer(checkQuiet, keepAlive)
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    controller.enqueue(bytes)
+    lastSentAt = Date.now()
+    pingDue = false
+  }
 
   engine.attachReader(record)
   const finish = () => {
-    if (finished) return
-    finished = true
-    ended.abort()
+    if (state.finished) return
+    state.finished = true
+    cancelTimer(keepAliveTimer)
+    wake?.()
     engine.detachReader(record)
   }
 
@@ -70,24 +91,35 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
             return
           }
           if (cursor >= log.lastSeq) {
-            const before = log.lastSeq
-            await waitForSignal((wake) => log.onAppend(wake), options.keepAlive, ended.signal)
-            if (finished) return
-            // Nothing appended: the keep-alive interval passed.
-            if (log.lastSeq === before) {
-              controller.enqueue(pingBytes)
+            if (!pingDue) {
+              await new Promise<void>((resolve) => {
+                wake = resolve
+                stopWaiting = log.onAppend(resolve)
+              })
+              wake = undefined
+              stopWaiting?.()
+              if (state.finished) return
+            }
+            // Nothing appended: the keep-alive interval passed (or, rarely, a wake with no news).
+            if (cursor >= log.lastSeq) {
+              if (!pingDue) continue
+              send(controller, pingBytes)
               return
             }
           }
           const chunk: Chunk = { text: '', done: false }
           cursor = readInto(log, cursor, chunk)
           // Nothing after the cursor yet (a Last-Event-ID ahead of the log): wait again.
-          if (!chunk.text) continue
-          while (!chunk.done && chunk.text.length < MAX_CHUNK_CHARS && (await appendedSoon(log, ended.signal))) {
+          if (!chunk.text) {
+            if (!pingDue) continue
+            send(controller, pingBytes)
+            return
+          }
+          while (!chunk.done && chunk.text.length < MAX_CHUNK_CHARS && (await appendedSoon(log, state))) {
             cursor = readInto(log, cursor, chunk)
           }
-          if (finished) return
-          controller.enqueue(encoder.encode(chunk.text))
+          if (state.finished) return
+          send(controller, encoder.encode(chunk.text))
           if (chunk.done || pastTheEnd()) {
             finish()
             controller.close()
@@ -101,6 +133,11 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
     },
     { highWaterMark: 0 }
   )
+}
+
+/** What the helpers below need to know of a stream. */
+interface ReaderState {
+  finished: boolean
 }
 
 /**
@@ -122,12 +159,12 @@ function readInto(log: EventLog, cursor: number, chunk: Chunk): number {
   return cursor
 }
 
-/** True when `log` grows within {@link GATHER_TURNS} microtask turns; false at once when `ended` aborts. */
-async function appendedSoon(log: EventLog, ended: AbortSignal): Promise<boolean> {
+/** True when `log` grows within {@link GATHER_TURNS} microtask turns; false at once when the stream ends. */
+async function appendedSoon(log: EventLog, state: ReaderState): Promise<boolean> {
   const seen = log.lastSeq
   for (let turn = 0; turn < GATHER_TURNS; turn++) {
     await undefined
-    if (ended.aborted) return false
+    if (state.finished) return false
     if (log.lastSeq !== seen) return true
   }
   return false

@@ -137,6 +137,16 @@ for (const name of chosen) {
       }
     })
 
+    it.runIf(detectsDisconnect[name])('runs the finally of a handler that ignores its signal once its client disconnected', async () => {
+      // Its return() waits for its own timer: on workerd, only if the request's context is kept.
+      const tag = `deaf-${name}`
+      const controller = new AbortController()
+      const response = await post('/stream', { input: { tag, mode: 'deaf' } }, { signal: controller.signal })
+      await readEvents(response, 2).catch(() => [])
+      controller.abort()
+      await expect.poll(async () => (await getJson(`/_probe/${tag}`)).finallyRan).toBeDefined()
+    })
+
     it('ends a failed job with a done event carrying FAILED and the error', async () => {
       const events = await readEvents(await post('/stream', { input: { mode: 'fail' } }))
       expect(events.map((e) => e.event)).toEqual(['output', 'done'])

@@ -39,6 +39,13 @@ export const conformanceConfig: WorkerConfig = {
             p.outputs = i + 1
             await sleep(input.delay ?? 20, job.signal)
           }
+        case 'deaf':
+          // The same, but its waits ignore the signal: stopping it means resuming it to return().
+          for (let i = 0; ; i++) {
+            yield { i }
+            p.outputs = i + 1
+            await new Promise((resolve) => setTimeout(resolve, input.delay ?? 20))
+          }
         case 'stuck':
           yield 'started'
           // An await that ignores the signal.
