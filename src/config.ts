@@ -8,6 +8,8 @@ import type { Job } from './types.ts'
 import type { Aggregation } from './engine/aggregate.ts'
 import type { EngineOptions } from './engine/engine.ts'
 import type { AppOptions } from './http/app.ts'
+import type { CorsOptions } from './http/cors.ts'
+import { checkCorsOptions } from './http/cors.ts'
 import type { WebhookOptions } from './engine/webhook.ts'
 import { decodeWebhookSecret } from './engine/webhook-signature.ts'
 
@@ -100,6 +102,14 @@ export interface WorkerConfig<TInput = any, TEnv = any, TResult = unknown> {
    * `EDGEPOD_API_KEY` from the runtime's env (comma-separated for several) is used when set.
    */
   apiKey?: string | readonly string[] | undefined
+  /**
+   * The most jobs waiting for a slot; past it `/run`, `/runsync`, `POST /stream` and `/retry` are
+   * answered 429 `queue_full` (with `Retry-After`) instead of the queue growing without end.
+   * `Infinity` for no limit. @default 10000
+   */
+  maxQueue?: number | undefined
+  /** Let browser pages on other origins call the worker. Closed by default. */
+  cors?: CorsOptions | undefined
   /** Put stacks in `errorDetail` and 500 answers. Off by default: stacks leak internals. @default false */
   exposeErrorStack?: boolean | undefined
   /** The `workerId` in status objects. @default a random id per worker */
@@ -121,6 +131,14 @@ function positive(name: string, value: number | undefined, fallback: number, all
   if (value === undefined) return fallback
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
     throw new TypeError(`edgepod: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`)
+  }
+  return value
+}
+
+function wholeOrInfinity(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (value !== Infinity && !(Number.isInteger(value) && value >= 0)) {
+    throw new TypeError(`edgepod: ${name} must be a whole number of at least 0, or Infinity, got ${String(value)}`)
   }
   return value
 }
@@ -153,6 +171,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
   if (schema !== undefined && typeof schema?.['~standard']?.validate !== 'function') {
     throw new TypeError('edgepod: schema must be a Standard Schema validator (zod, valibot, arktype, ...)')
   }
+  if (config.cors !== undefined) checkCorsOptions(config.cors)
   const webhooks = config.webhooks ?? {}
   // A malformed secret fails here, at start-up, not at the first webhook.
   if (webhooks.secret !== undefined) decodeWebhookSecret(webhooks.secret)
@@ -174,6 +193,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       ttl: positive('ttl', config.ttl, 86_400_000),
       disconnectGrace: positive('disconnectGrace', config.disconnectGrace, 30_000, true),
       cleanupTimeout: positive('cleanupTimeout', config.cleanupTimeout, 5_000, true),
+      maxQueue: wholeOrInfinity('maxQueue', config.maxQueue, 10_000),
       exposeErrorStack,
       workerId: config.workerId,
     },
@@ -184,6 +204,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       apiKeys: keys,
       exposeErrorStack,
       schema,
+      cors: config.cors,
     },
   }
 }

@@ -11,6 +11,7 @@ export const serverless = { start, progressUpdate, progress_update: progressUpda
 export { start, progressUpdate } from './serverless.ts'
 export type { Worker } from './serverless.ts'
 export type { WorkerConfig, Handler, ConcurrencyModifier, HandlerOutputOf } from './config.ts'
+export type { CorsOptions } from './http/cors.ts'
 export type {
   ErrorDetail,
   ExecutionContextLike,

@@ -48,6 +48,8 @@ export interface EngineOptions {
   disconnectGrace: number
   /** How long a cancelled handler may take to run its cleanup before its slot is freed anyway, ms. */
   cleanupTimeout: number
+  /** The most jobs waiting for a slot before submissions are refused (429 `queue_full`). */
+  maxQueue: number
   exposeErrorStack: boolean
   /** The `workerId` of status objects; a random one (made at the first request) when absent. */
   workerId: string | undefined
@@ -122,6 +124,7 @@ export class JobEngine {
 
   /** Creates a job, queues it, and starts it if a slot is free. */
   submit(request: JobRequest, options: SubmitOptions = {}): JobRecord {
+    this.#refuseWhenQueueFull()
     const record = createJobRecord({
       id: crypto.randomUUID(),
       request,
@@ -284,6 +287,7 @@ export class JobEngine {
     if (record.status !== 'FAILED' && record.status !== 'TIMED_OUT') {
       throw new HttpError('invalid_state', `job ${record.id} is ${record.status}; only FAILED or TIMED_OUT jobs can be retried`)
     }
+    this.#refuseWhenQueueFull()
     record.log.restart()
     record.status = 'IN_QUEUE'
     record.queuedAt = Date.now()
@@ -543,6 +547,15 @@ export class JobEngine {
     const secret = this.options.webhooks.secret ?? envString(record.env, 'EDGEPOD_WEBHOOK_SECRET')
     const delivery = deliverWebhook(url, envelope, `${record.id}-${record.attempt}`, { ...this.options.webhooks, secret })
     record.executionCtx?.waitUntil(delivery)
+  }
+
+  /** Throws 429 `queue_full` when a new job would wait behind `maxQueue` others. */
+  #refuseWhenQueueFull(): void {
+    // A job that would start at once never waits, however long the queue limit is.
+    if (this.#slotsInUse < this.#concurrency || this.#counts.inQueue < this.options.maxQueue) return
+    throw new HttpError('queue_full', `the queue is full: ${this.#counts.inQueue} jobs are waiting for a slot; try again later`, {
+      headers: { 'Retry-After': '1' },
+    })
   }
 
   #ttlOf(record: JobRecord): number {

@@ -12,6 +12,8 @@ import { HttpError, isHttpError } from '../errors.ts'
 import type { ExecutionContextLike } from '../types.ts'
 import { isTerminal } from '../types.ts'
 import { apiKeysFor, bearerAuth } from './auth.ts'
+import type { CorsOptions } from './cors.ts'
+import { corsMiddleware } from './cors.ts'
 import { acceptsEventStream, parseCount, parseWait } from './params.ts'
 import { readJobRequest } from './request-body.ts'
 import { inputJsonSchemaOf, validatedInput } from './validate-input.ts'
@@ -35,6 +37,8 @@ export interface AppOptions {
   exposeErrorStack: boolean
   /** The input validator, if any. */
   schema: StandardSchemaV1 | undefined
+  /** Browser origins allowed to call the worker; none when undefined. */
+  cors: CorsOptions | undefined
 }
 
 const DEFAULT_SYNC_WAIT = 90_000
@@ -230,6 +234,8 @@ export function createApp(engine: JobEngine, options: AppOptions): Hono {
   for (const route of routes) api.on(route.methods, route.path, route.handler(engine, options))
 
   const app = new Hono()
+  // Before authentication: a browser's preflight never carries the key.
+  if (options.cors) app.use('*', corsMiddleware(options.cors))
   app.use('*', bearerAuth(options.apiKeys))
   app.route('/', api)
   app.route('/v2/:endpointId', api)
