@@ -45,7 +45,6 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
   let cursor = options.after
   // A wait ends on an append, on the keep-alive, or on the end of the stream.
   let wake: (() => void) | undefined
-  let stopWaiting: (() => void) | undefined
   let lastSentAt = Date.now()
   let pingDue = false
   // One keep-alive timer per stream, not one per wait: a token stream waits once per event, and
@@ -90,26 +89,20 @@ export function sseStreamOf(record: JobRecord, engine: JobEngine, options: SSESt
             controller.close()
             return
           }
-          if (cursor >= log.lastSeq) {
-            if (!pingDue) {
-              await new Promise<void>((resolve) => {
-                wake = resolve
-                stopWaiting = log.onAppend(resolve)
-              })
-              wake = undefined
-              stopWaiting?.()
-              if (state.finished) return
-            }
-            // Nothing appended: the keep-alive interval passed (or, rarely, a wake with no news).
-            if (cursor >= log.lastSeq) {
-              if (!pingDue) continue
-              send(controller, pingBytes)
-              return
-            }
+          if (cursor >= log.lastSeq && !pingDue) {
+            let stopWaiting!: () => void
+            await new Promise<void>((resolve) => {
+              wake = resolve
+              stopWaiting = log.onAppend(resolve)
+            })
+            wake = undefined
+            stopWaiting()
+            if (state.finished) return
           }
           const chunk: Chunk = { text: '', done: false }
           cursor = readInto(log, cursor, chunk)
-          // Nothing after the cursor yet (a Last-Event-ID ahead of the log): wait again.
+          // Nothing after the cursor: the keep-alive interval passed, a wake brought no news, or a
+          // Last-Event-ID is ahead of the log. Ping if it is time, else wait again.
           if (!chunk.text) {
             if (!pingDue) continue
             send(controller, pingBytes)

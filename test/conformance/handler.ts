@@ -33,18 +33,14 @@ export const conformanceConfig: WorkerConfig = {
           yield 'before'
           throw new Error('model crashed')
         case 'forever':
-          // A token stream that never ends on its own: only a cancel or a disconnect stops it.
-          for (let i = 0; ; i++) {
-            yield { i }
-            p.outputs = i + 1
-            await sleep(input.delay ?? 20, job.signal)
-          }
         case 'deaf':
-          // The same, but its waits ignore the signal: stopping it means resuming it to return().
+          // A token stream that never ends on its own: only a cancel or a disconnect stops it. A
+          // deaf one's waits ignore the signal: stopping it means resuming it to return().
           for (let i = 0; ; i++) {
             yield { i }
             p.outputs = i + 1
-            await new Promise((resolve) => setTimeout(resolve, input.delay ?? 20))
+            const delay = input.delay ?? 20
+            await (input.mode === 'deaf' ? new Promise((resolve) => setTimeout(resolve, delay)) : sleep(delay, job.signal))
           }
         case 'stuck':
           yield 'started'
