@@ -11,11 +11,16 @@ export const variantNames = ['raw', 'raw-batched', 'hono-stream-sse', 'edgepod']
 /** One of {@link variantNames}. */
 export type VariantName = (typeof variantNames)[number]
 
-/** Imports the variant named on a host's command line. */
-export async function loadVariant(name: string | undefined): Promise<BenchWorker> {
+/** The file of the variant named on a host's command line; throws for an unknown name. */
+export function variantUrl(name: string | undefined): URL {
   if (!variantNames.includes(name as VariantName)) {
     throw new Error(`usage: <host> <variant>, one of ${variantNames.join(', ')}; got ${name}`)
   }
-  const module = (await import(`../variants/${name}.ts`)) as { default: BenchWorker }
+  return new URL(`../variants/${name}.ts`, import.meta.url)
+}
+
+/** Imports the variant named on a host's command line. */
+export async function loadVariant(name: string | undefined): Promise<BenchWorker> {
+  const module = (await import(variantUrl(name).href)) as { default: BenchWorker }
   return module.default
 }

@@ -8,13 +8,10 @@
 import { build } from 'esbuild'
 import { Miniflare } from 'miniflare'
 import { fileURLToPath } from 'node:url'
-import { variantNames } from './load-variant.ts'
-
-const name = process.argv[2]
-if (!variantNames.includes(name as never)) throw new Error(`usage: workerd.ts <variant>; got ${name}`)
+import { variantUrl } from './load-variant.ts'
 
 const bundle = await build({
-  entryPoints: [fileURLToPath(new URL(`../variants/${name}.ts`, import.meta.url))],
+  entryPoints: [fileURLToPath(variantUrl(process.argv[2]))],
   bundle: true,
   write: false,
   format: 'esm',

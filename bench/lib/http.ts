@@ -6,7 +6,7 @@
 import { Agent, request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { VariantName } from '../hosts/load-variant.ts'
-import type { WorkloadParams } from '../workload.ts'
+import type { ProbeRecord, WorkloadParams } from '../workload.ts'
 import { wallClock } from '../workload.ts'
 
 /** One HTTP request. */
@@ -123,4 +123,9 @@ export async function readStream(
 /** A keep-alive agent holding one connection, for sequential requests. */
 export function oneConnection(): Agent {
   return new Agent({ keepAlive: true, maxSockets: 1 })
+}
+
+/** What the probed generator `id` recorded (`GET /_probe`), or `null` before it started. */
+export async function probeOf(url: string, id: string, agent?: Agent): Promise<ProbeRecord | null> {
+  return JSON.parse(await textOf(await send(url, { method: 'GET', path: `/_probe?id=${id}` }, agent))) as ProbeRecord | null
 }

@@ -2,9 +2,8 @@
  * Starts one variant on one runtime as its own process group, and stops it.
  * @module
  */
-import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
+import { root, spawnGroup } from '../../test/conformance/runtimes/spawn-server.ts'
 import type { VariantName } from '../hosts/load-variant.ts'
 
 /** The runtimes the benchmark runs on. */
@@ -20,7 +19,6 @@ export interface BenchServer {
   stop(): Promise<void>
 }
 
-const root = fileURLToPath(new URL('../..', import.meta.url))
 const bin = (name: string) => `${root}node_modules/.bin/${name}`
 
 function commandOf(runtime: RuntimeName, variant: VariantName): [string, string[]] {
@@ -39,31 +37,12 @@ function commandOf(runtime: RuntimeName, variant: VariantName): [string, string[
 /** Serves `variant` on `runtime`; resolves once it prints its URL. */
 export async function launch(runtime: RuntimeName, variant: VariantName): Promise<BenchServer> {
   const [command, args] = commandOf(runtime, variant)
-  const child = spawn(command, args, {
+  // Its own group, so stop() takes down what the host started (workerd under Miniflare).
+  const { child, stop } = spawnGroup(command, args, {
     cwd: root,
-    // Its own group, so stop() takes down what the host started (workerd under Miniflare).
-    detached: true,
     env: { ...process.env, NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
   const exited = once(child, 'exit')
-  const killGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal)
-    } catch {
-      // Already gone.
-    }
-  }
-  const onExit = () => killGroup('SIGKILL')
-  process.once('exit', onExit)
-  const stop = async () => {
-    process.off('exit', onExit)
-    killGroup('SIGTERM')
-    const forced = setTimeout(() => killGroup('SIGKILL'), 3_000)
-    await exited
-    clearTimeout(forced)
-    killGroup('SIGKILL')
-  }
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${runtime}/${variant} did not start:\n${output}`)), 60_000)
@@ -74,15 +53,15 @@ export async function launch(runtime: RuntimeName, variant: VariantName): Promis
       clearTimeout(timer)
       resolve(match[1]!)
     }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
     void exited.then(([code]) => reject(new Error(`${runtime}/${variant} exited with ${code}:\n${output}`)))
   }).catch(async (error: unknown) => {
     await stop()
     throw error
   })
   // Keep draining, but keep what a crashing server says.
-  child.stdout!.on('data', () => {})
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${runtime}/${variant}] ${chunk}`))
+  child.stdout.on('data', () => {})
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[${runtime}/${variant}] ${chunk}`))
   return { url, pid: child.pid!, stop }
 }

@@ -71,3 +71,19 @@ export function sampleRss(pids: number[], everyMs = 100): { stop(): number } {
     },
   }
 }
+
+/** CPU seconds used since the meter started: by the server's process tree, and by this process. */
+export interface CpuUse {
+  serverSeconds: number
+  clientSeconds: number
+}
+
+/** Starts measuring CPU; the function returned reads what was used since. */
+export function startCpuMeter(tree: number[]): () => CpuUse {
+  const server = treeCpuSeconds(tree)
+  const client = process.cpuUsage()
+  return () => {
+    const used = process.cpuUsage(client)
+    return { serverSeconds: treeCpuSeconds(tree) - server, clientSeconds: (used.user + used.system) / 1e6 }
+  }
+}

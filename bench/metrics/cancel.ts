@@ -5,16 +5,11 @@
  * @module
  */
 import { Agent } from 'node:http'
-import { readStream, send, textOf } from '../lib/http.ts'
-import type { ProbeRecord } from '../workload.ts'
+import { probeOf, readStream } from '../lib/http.ts'
 import type { Figures, Metric } from './metric.ts'
 
 /** Longer than the workload's safety cap, so "never" is told apart from "capped". */
 const GIVE_UP_MS = 2_500
-
-async function probeOf(url: string, id: string, agent: Agent): Promise<ProbeRecord | null> {
-  return JSON.parse(await textOf(await send(url, { method: 'GET', path: `/_probe?id=${id}` }, agent))) as ProbeRecord | null
-}
 
 /** One try: ms from the disconnect to `finally` (Infinity if it never ran or the cap ran it). */
 async function tryOnce(url: string, variant: Parameters<typeof readStream>[1], tick: number, agent: Agent) {

@@ -6,7 +6,7 @@
  */
 import { Agent } from 'node:http'
 import { send, textOf } from '../lib/http.ts'
-import { processTree, treeCpuSeconds } from '../lib/proc.ts'
+import { processTree, startCpuMeter } from '../lib/proc.ts'
 import type { Metric } from './metric.ts'
 
 const CLIENTS = 10
@@ -26,8 +26,7 @@ export const jobs: Metric = {
   async run({ url, pid, quick }) {
     const duration = quick ? 1_000 : 5_000
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })
-    const tree = processTree(pid)
-    const serverCpu = treeCpuSeconds(tree)
+    const cpu = startCpuMeter(processTree(pid))
     const started = performance.now()
     let completed = 0
     let polls = 0
@@ -50,7 +49,7 @@ export const jobs: Metric = {
       agent.destroy()
     }
     const seconds = (performance.now() - started) / 1000
-    const serverSeconds = treeCpuSeconds(tree) - serverCpu
+    const { serverSeconds } = cpu()
     return {
       jobsPerSecond: completed / seconds,
       statusPollsPerJob: polls / completed,

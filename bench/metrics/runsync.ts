@@ -4,7 +4,7 @@
  * @module
  */
 import autocannon from 'autocannon'
-import { processTree, treeCpuSeconds } from '../lib/proc.ts'
+import { processTree, startCpuMeter } from '../lib/proc.ts'
 import type { Metric } from './metric.ts'
 
 /** @see module */
@@ -12,9 +12,7 @@ export const runsync: Metric = {
   name: 'runsync',
   async run({ url, pid, quick }) {
     const duration = quick ? 1 : 5
-    const tree = processTree(pid)
-    const serverCpu = treeCpuSeconds(tree)
-    const clientCpu = process.cpuUsage()
+    const cpu = startCpuMeter(processTree(pid))
     const result = await autocannon({
       url: `${url}/runsync`,
       method: 'POST',
@@ -26,13 +24,13 @@ export const runsync: Metric = {
     if (result.errors > 0 || result.non2xx > 0) {
       throw new Error(`runsync: ${result.errors} errors and ${result.non2xx} non-2xx answers`)
     }
-    const client = process.cpuUsage(clientCpu)
+    const { serverSeconds, clientSeconds } = cpu()
     return {
       requestsPerSecond: result.requests.total / duration,
       p50: result.latency.p50,
       p99: result.latency.p99,
-      serverCpuPercent: (100 * (treeCpuSeconds(tree) - serverCpu)) / duration,
-      clientCpuPercent: (100 * (client.user + client.system)) / 1e6 / duration,
+      serverCpuPercent: (100 * serverSeconds) / duration,
+      clientCpuPercent: (100 * clientSeconds) / duration,
     }
   },
 }

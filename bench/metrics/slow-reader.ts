@@ -4,10 +4,8 @@
  * the handler runs, against what the handler produced?
  * @module
  */
-import { Agent } from 'node:http'
-import { send, streamTargetOf, textOf } from '../lib/http.ts'
+import { probeOf, send, streamTargetOf } from '../lib/http.ts'
 import { processTree, sampleRss, treeRss } from '../lib/proc.ts'
-import type { ProbeRecord } from '../workload.ts'
 import type { Metric } from './metric.ts'
 
 const EVENT_BYTES = 1_024
@@ -36,8 +34,7 @@ export const slowReader: Metric = {
     clearInterval(reader)
     const peak = sampler.stop()
     response.destroy()
-    const agent = new Agent({ keepAlive: false })
-    const record = JSON.parse(await textOf(await send(url, { method: 'GET', path: `/_probe?id=${probe}` }, agent))) as ProbeRecord
+    const record = (await probeOf(url, probe))!
     const producedMB = (record.events * (EVENT_BYTES + 20)) / 2 ** 20
     return {
       producedMB,

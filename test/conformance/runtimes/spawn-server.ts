@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process'
+import type { ChildProcessByStdio } from 'node:child_process'
+import type { Readable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import type { RuntimeServer } from './runtime.ts'
 
@@ -55,4 +57,42 @@ export function spawnServer(
     child.stderr.on('data', onData)
     child.once('exit', (code) => fail(`exited with ${code} before it was ready`))
   })
+}
+
+/** A process leading its own group, and `stop()`, which takes the whole group down. */
+export interface ProcessGroup {
+  child: ChildProcessByStdio<null, Readable, Readable>
+  stop(): Promise<void>
+}
+
+/**
+ * Spawns `command` as the leader of its own process group, so that `stop()` also ends what it
+ * started (workerd under wrangler or Miniflare, esbuild), even if the leader dies first: SIGTERM
+ * to the group, SIGKILL after 5 s, and SIGKILL once more for children that outlived the leader.
+ */
+export function spawnGroup(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): ProcessGroup {
+  const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const exited = new Promise<void>((done) => child.once('exit', () => done()))
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal)
+    } catch {
+      // The group is already gone.
+    }
+  }
+  // A detached group outlives a process that ends without calling stop(): kill it on 'exit'. That
+  // covers scripts; vitest ends its workers without 'exit', so tests must stop() in afterAll.
+  const onExit = () => signalGroup('SIGKILL')
+  process.once('exit', onExit)
+  return {
+    child,
+    async stop() {
+      process.off('exit', onExit)
+      signalGroup('SIGTERM')
+      const forced = setTimeout(() => signalGroup('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(forced)
+      signalGroup('SIGKILL')
+    },
+  }
 }

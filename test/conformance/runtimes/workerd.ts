@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Launcher, RuntimeServer } from './runtime.ts'
-import { root } from './spawn-server.ts'
+import { root, spawnGroup } from './spawn-server.ts'
 
 /** Options of {@link launchWorkerd}. */
 export interface WorkerdOptions {
@@ -75,34 +74,14 @@ export async function launchWorkerd(workerFile: string, options: WorkerdOptions 
     ...['--persist-to', options.stateDir ?? join(dir, 'state')],
     '--show-interactive-dev-session=false',
   ]
-  // Its own process group: wrangler runs workerd (twice) and esbuild as children, and stop() must
-  // take all of them down even if wrangler itself dies first.
-  const child = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
+  // Its own process group: wrangler runs workerd (twice) and esbuild as children.
+  const group = spawnGroup(join(root, 'node_modules/.bin/wrangler'), args, {
     cwd: dir,
-    detached: true,
     env: { ...process.env, ...quietEnv, WRANGLER_LOG_PATH: join(dir, 'logs'), WRANGLER_REGISTRY_PATH: join(dir, 'registry') },
-    stdio: ['ignore', 'pipe', 'pipe'],
   })
-  const exited = new Promise<void>((done) => child.once('exit', () => done()))
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, signal)
-    } catch {
-      // The group is already gone.
-    }
-  }
-  // A detached group outlives a process that ends without calling stop(): kill it on 'exit'. That
-  // covers scripts; vitest ends its workers without 'exit', so tests must stop() in afterAll.
-  const onExit = () => signalGroup('SIGKILL')
-  process.once('exit', onExit)
+  const { child } = group
   const stop = async () => {
-    process.off('exit', onExit)
-    signalGroup('SIGTERM')
-    const forced = setTimeout(() => signalGroup('SIGKILL'), 5_000)
-    await exited
-    clearTimeout(forced)
-    // Children that outlived wrangler (it normally takes them down with it).
-    signalGroup('SIGKILL')
+    await group.stop()
     await rm(dir, { recursive: true, force: true })
   }
 
