@@ -13,6 +13,7 @@ import { Fifo } from './fifo.ts'
 import { createJobSink, payloadTooLarge } from './job-sink.ts'
 import type { SinkContext } from './job-sink.ts'
 import { utf8Length } from './utf8-length.ts'
+import { bytesOverEventLimit } from './output-budget.ts'
 import { deliverWebhook } from './webhook.ts'
 import type { WebhookOptions } from './webhook.ts'
 import type { Execution, JobOrigin, JobRecord } from './job-record.ts'
@@ -480,8 +481,8 @@ export class JobEngine {
         if (execution.ended) return
         const json = JSON.stringify(value)
         if (json === undefined) throw new TypeError(`progress must be a JSON value, got ${typeof value}`)
-        const bytes = utf8Length(json)
-        if (bytes > this.options.maxEventBytes) {
+        const bytes = bytesOverEventLimit(json, this.options.maxEventBytes)
+        if (bytes !== undefined) {
           // As for an output: the job ends FAILED with payload_too_large, and the handler is stopped.
           const detail = payloadTooLarge(`progress is ${bytes} bytes, over the limit of ${this.options.maxEventBytes} for one event`)
           this.#end(record, 'FAILED', detail)

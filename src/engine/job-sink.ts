@@ -11,7 +11,7 @@ import type { Aggregation } from './aggregate.ts'
 import { addToAggregate, aggregateJson } from './aggregate.ts'
 import type { HandlerSink } from './drive-handler.ts'
 import type { Execution, JobRecord } from './job-record.ts'
-import { MAX_UTF8_PER_UNIT, OutputBudget } from './output-budget.ts'
+import { OutputBudget, bytesOverEventLimit } from './output-budget.ts'
 import { utf8Length } from './utf8-length.ts'
 
 /** What a sink needs from its engine. */
@@ -141,13 +141,10 @@ class JobSink implements HandlerSink {
     const json = this.#serialise(value, isResult)
     if (json === undefined) return false
     const { maxEventBytes, maxResultBytes } = this.#context
-    // Measured only when its bound could be over the limit (see output-budget.ts).
-    if (!isResult && MAX_UTF8_PER_UNIT * json.length > maxEventBytes) {
-      const bytes = utf8Length(json)
-      if (bytes > maxEventBytes) {
-        this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
-        return false
-      }
+    const bytes = isResult ? undefined : bytesOverEventLimit(json, maxEventBytes)
+    if (bytes !== undefined) {
+      this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
+      return false
     }
     if (!this.#budget.admit(json)) {
       this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes`))

@@ -11,6 +11,16 @@ import { utf8Length } from './utf8-length.ts'
 export const MAX_UTF8_PER_UNIT = 3
 
 /**
+ * The UTF-8 size of one event's JSON when it is over `maxEventBytes`, else undefined. Measured only
+ * when the bound of {@link MAX_UTF8_PER_UNIT} bytes per unit could be over the limit.
+ */
+export function bytesOverEventLimit(json: string, maxEventBytes: number): number | undefined {
+  if (MAX_UTF8_PER_UNIT * json.length <= maxEventBytes) return undefined
+  const bytes = utf8Length(json)
+  return bytes > maxEventBytes ? bytes : undefined
+}
+
+/**
  * The running size of one execution's outputs. `record.outputBytes` holds the outputs measured so
  * far; the ones let through on the bound are measured from the log once the bound no longer fits.
  */
