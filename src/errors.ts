@@ -94,10 +94,18 @@ export function messageOf(value: unknown): string {
   return safeJson(value)
 }
 
+/**
+ * Text for any value, never throwing: a handler may throw something neither JSON nor `String` can
+ * show (a BigInt in a null-prototype object, a Proxy), and its job must still end with a message.
+ */
 function safeJson(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value)
   } catch {
-    return String(value)
+    try {
+      return String(value)
+    } catch {
+      return `a thrown ${typeof value} that cannot be shown as text`
+    }
   }
 }

@@ -319,6 +319,11 @@ export class JobEngine {
     return removed
   }
 
+  /** How many jobs this engine holds, of any status: ended ones stay until their ttl expires. */
+  get heldJobs(): number {
+    return this.#jobs.size
+  }
+
   /** RunPod's `/health` counts for this worker. */
   health(): HealthReport {
     const { inQueue, inProgress, completed, failed, retried } = this.#counts
@@ -460,7 +465,11 @@ export class JobEngine {
     }, timeout)
     const job = this.#jobFor(record, execution)
     execution.settled = driveHandler(this.options.handler, job, execution, createJobSink(record, execution, this.#sinkContext))
-      .catch(() => {})
+      // Only a bug in edgepod gets here: the job still ends, rather than stay IN_PROGRESS unseen.
+      .catch((error) => {
+        console.error('edgepod: internal error while running a job', error)
+        this.#end(record, 'FAILED', { type: 'InternalError', message: 'internal error while running the job' })
+      })
       // A handler that ended on its own frees its slot here; one the engine stopped frees it
       // here or when its cleanup time runs out, whichever is first (see #stop).
       .finally(execution.release)

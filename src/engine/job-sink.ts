@@ -3,7 +3,7 @@
  * and appended to the job's log, and the handler's end becomes the job's terminal status.
  * @module
  */
-import { errorDetailFrom } from '../errors.ts'
+import { errorDetailFrom, messageOf } from '../errors.ts'
 import type { OutputSource } from '../handler/output-source.ts'
 import { errorOfYield, splitReturnedValue } from '../handler/result-error.ts'
 import type { ErrorDetail, JobStatus } from '../types.ts'
@@ -131,7 +131,7 @@ class JobSink implements HandlerSink {
       if (json !== undefined) return json
       this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} is ${typeof value}, which JSON cannot carry` })
     } catch (error) {
-      this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} cannot be sent as JSON: ${(error as Error).message}` })
+      this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} cannot be sent as JSON: ${messageOf(error)}` })
     }
     return undefined
   }

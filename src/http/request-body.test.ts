@@ -1,4 +1,4 @@
-import { describe, it, expect } from 'vitest'
+import { describe, it, expect, vi } from 'vitest'
 import { HttpError } from '../errors.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { BodyIssue } from './request-body.ts'
@@ -20,11 +20,13 @@ function postJson(value: unknown): Request {
  * A Request whose body is a pull-based stream of `chunkCount` chunks of `chunkSize` bytes, made
  * on demand, that records how many chunks were pulled and whether (and why) it was cancelled.
  */
-function countingRequest(chunkCount: number, chunkSize: number, headers?: Record<string, string>) {
+function countingRequest(chunkCount: number, chunkSize: number, headers?: Record<string, string>, then: 'end' | 'stall' = 'end') {
   const state = { pulls: 0, cancelled: false, cancelReason: undefined as unknown }
   const body = new ReadableStream<Uint8Array>({
     pull(controller) {
       if (state.pulls === chunkCount) {
+        // A client that stops sending: the next chunk never comes.
+        if (then === 'stall') return new Promise<void>(() => {})
         controller.close()
         return
       }
@@ -118,6 +120,22 @@ describe('readJsonBody', () => {
       expect(state.pulls).toBeGreaterThanOrEqual(11)
       expect(state.pulls).toBeLessThanOrEqual(55)
       expect(state.cancelled).toBe(true)
+    })
+
+    it('answers 413 to an oversized upload that stalls, after a second of silence, without waiting for the rest', async () => {
+      vi.useFakeTimers()
+      try {
+        const { request, state } = countingRequest(3, 1024, undefined, 'stall')
+        let settled = false
+        const refused = rejection(readJsonBody(request, LIMIT)).finally(() => (settled = true))
+        await vi.advanceTimersByTimeAsync(999)
+        expect(settled).toBe(false)
+        await vi.advanceTimersByTimeAsync(1)
+        expectCode(await refused, 'payload_too_large', 413)
+        expect(state.cancelled).toBe(true)
+      } finally {
+        vi.useRealTimers()
+      }
     })
 
     it('refuses a body longer than its declared Content-Length when it is over the limit', async () => {

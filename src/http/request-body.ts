@@ -15,22 +15,38 @@ export interface BodyIssue {
   message: string
 }
 
+/** How long a refused upload may stall before draining it gives up, ms. */
+const DRAIN_IDLE_MS = 1_000
+
 /**
  * Reads and drops the rest of a refused body, up to four times the limit, then cancels it. Some
  * proxies (workerd's, on a forwarded request) break the connection when a body is abandoned
  * mid-upload; a modest overflow is drained instead, never buffered, and a huge one still cut off.
+ * A client that stops sending is not waited for: the 413 must not hang on it.
  */
 async function discard(reader: ReadableStreamDefaultReader<Uint8Array> | undefined, maxBytes: number): Promise<void> {
   if (!reader) return
   try {
     for (let dropped = 0; dropped <= 4 * maxBytes; ) {
-      const { done, value } = await reader.read()
-      if (done) return
-      dropped += value.byteLength
+      const next = await readWithin(reader, DRAIN_IDLE_MS)
+      if (next?.done) return
+      if (!next) break
+      dropped += next.value.byteLength
     }
     await reader.cancel()
   } catch {
     // The client went away: nothing is left to drain.
+  }
+}
+
+/** The reader's next chunk, or undefined when none comes within `ms`. */
+async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadableStreamReadResult<T> | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const idle = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))
+  try {
+    return await Promise.race([reader.read(), idle])
+  } finally {
+    clearTimeout(timer)
   }
 }
 

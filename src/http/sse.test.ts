@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, it, expect } from 'vitest'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
@@ -323,6 +324,26 @@ describe('encodeEvent round trip through eventsource-parser', () => {
       expect(parsed.events[0]?.event, name).toBe('output')
       expect(JSON.parse(parsed.events[0]?.data ?? 'undefined'), name).toEqual(value)
     }
+  })
+
+  it('gives back any JSON value, of any characters and nesting, as its one event, however the bytes are cut', async () => {
+    // 'binary' strings take any code point, lone surrogates included; keys too.
+    const value = fc.jsonValue({ maxDepth: 12, stringUnit: 'binary' })
+    const injection = fc.constantFrom('\n', '\r', '\r\n', '\n\n', '\u2028', '\u0000', 'data: x', 'id: 99', 'retry: 1', 'event: done', ':ping', '😀')
+    const withInjections = fc.tuple(value, fc.array(injection, { maxLength: 6 })).map(([v, extra]) => [v, extra.join('')])
+    await fc.assert(
+      fc.asyncProperty(withInjections, fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 2 ** 31 }), async (sent, max, seed) => {
+        const event: LogEvent = { seq: 7, type: 'output', json: JSON.stringify(sent) }
+        const parsed = await parseBytes(splitBytes(new TextEncoder().encode(encodeEvent(event)), { kind: 'random', seed, max }))
+        expect(parsed.errors).toEqual([])
+        expect(parsed.retries).toEqual([])
+        expect(parsed.comments).toEqual([])
+        expect(parsed.events).toHaveLength(1)
+        expect(parsed.events[0]).toMatchObject({ id: '7', event: 'output' })
+        expect(JSON.parse(parsed.events[0]!.data)).toEqual(sent)
+      }),
+      { numRuns: 300 }
+    )
   })
 
   it('gives back a multi-megabyte value split at random boundaries', async () => {

@@ -4,8 +4,10 @@
  * @module
  */
 import type { FetchHandler, RunningServer } from '../server.ts'
-import { serve as serveWithHono } from '@hono/node-server'
+import { getRequestListener, RequestError } from '@hono/node-server'
+import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { HttpError } from '../../errors.ts'
 
 /** A running Node server: its port, its URL, and `close()`. */
 export type NodeServer = RunningServer
@@ -25,28 +27,34 @@ export interface ServeOptions {
 export function serve(worker: FetchHandler, options: ServeOptions = {}): Promise<NodeServer> {
   const hostname = options.hostname ?? '127.0.0.1'
   const env = options.env ?? process.env
+  const listener = getRequestListener((request: Request) => worker.fetch(request, env), { errorHandler: refusedRequest })
+  // SSE streams are long-lived: Node's default 5-minute request timeout would cut them.
+  const server = createServer({ requestTimeout: 0 }, listener)
   return new Promise((resolve, reject) => {
-    const server = serveWithHono(
-      {
-        fetch: (request: Request) => worker.fetch(request, env),
-        port: options.port ?? 8000,
-        hostname,
-        // SSE streams are long-lived: Node's default 5-minute request timeout would cut them.
-        serverOptions: { requestTimeout: 0 },
-      },
-      (info: AddressInfo) => {
-        const host = hostname.includes(':') ? `[${hostname}]` : hostname
-        resolve({
-          port: info.port,
-          url: `http://${host}:${info.port}`,
-          close: () =>
-            new Promise<void>((done) => {
-              server.close(() => done())
-              ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
-            }),
-        })
-      }
-    )
     server.once('error', reject)
+    server.listen(options.port ?? 8000, hostname, () => {
+      const { port } = server.address() as AddressInfo
+      const host = hostname.includes(':') ? `[${hostname}]` : hostname
+      resolve({
+        port,
+        url: `http://${host}:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            server.closeAllConnections()
+          }),
+      })
+    })
   })
+}
+
+/**
+ * The answer to a request Node's adapter cannot turn into a `Request` (a backslash in the path, a
+ * bad Host header): the same JSON error as any other refusal, where `@hono/node-server` would send
+ * an empty 400. Anything else here escaped the app's own error handling.
+ */
+function refusedRequest(error: unknown): Response {
+  if (error instanceof RequestError) return new HttpError('invalid_input', `the request is malformed: ${error.message}`).toResponse()
+  console.error('edgepod: internal error', error)
+  return new HttpError('internal', 'internal error').toResponse()
 }
