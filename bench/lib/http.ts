@@ -14,6 +14,7 @@ export interface Target {
   method: 'GET' | 'POST'
   path: string
   body?: string
+  headers?: Record<string, string>
 }
 
 /** The request that streams the workload: the references' `GET /sse`, edgepod's `POST /stream`. */
@@ -39,7 +40,7 @@ export function send(url: string, target: Target, agent?: Agent): Promise<Incomi
       {
         method: target.method,
         agent: agent ?? false,
-        headers: target.body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: { ...(target.body === undefined ? {} : { 'content-type': 'application/json' }), ...target.headers },
       },
       resolve
     )

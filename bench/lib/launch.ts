@@ -35,17 +35,25 @@ function commandOf(runtime: RuntimeName, variant: VariantName): [string, string[
 }
 
 /** Serves `variant` on `runtime`; resolves once it prints its URL. */
-export async function launch(runtime: RuntimeName, variant: VariantName): Promise<BenchServer> {
+export function launch(runtime: RuntimeName, variant: VariantName): Promise<BenchServer> {
   const [command, args] = commandOf(runtime, variant)
+  return launchServer(`${runtime}/${variant}`, command, args)
+}
+
+/**
+ * Runs a server command (from the repository root) as its own process group; resolves once it
+ * prints `listening on <url>`. Its stderr goes on being shown, prefixed with `name`.
+ */
+export async function launchServer(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
   // Its own group, so stop() takes down what the host started (workerd under Miniflare).
   const { child, stop } = spawnGroup(command, args, {
     cwd: root,
-    env: { ...process.env, NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    env: { ...process.env, NO_COLOR: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false', ...env },
   })
   const exited = once(child, 'exit')
   let output = ''
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${runtime}/${variant} did not start:\n${output}`)), 60_000)
+    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${output}`)), 60_000)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
       const match = /listening on (http:\/\/[^\s/]+)/.exec(output)
@@ -55,13 +63,13 @@ export async function launch(runtime: RuntimeName, variant: VariantName): Promis
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    void exited.then(([code]) => reject(new Error(`${runtime}/${variant} exited with ${code}:\n${output}`)))
+    void exited.then(([code]) => reject(new Error(`${name} exited with ${code}:\n${output}`)))
   }).catch(async (error: unknown) => {
     await stop()
     throw error
   })
   // Keep draining, but keep what a crashing server says.
   child.stdout.on('data', () => {})
-  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[${runtime}/${variant}] ${chunk}`))
+  child.stderr.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk}`))
   return { url, pid: child.pid!, stop }
 }

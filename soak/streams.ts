@@ -1,0 +1,113 @@
+/**
+ * The soak's streams: each loop opens `POST /stream` jobs one after another and checks every output
+ * arrives exactly once and in order, through disconnects at random points and resumes with
+ * `Last-Event-ID`, until the soak says stop.
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import { createParser } from 'eventsource-parser'
+import { send } from '../bench/lib/http.ts'
+import type { SoakInput } from './worker.ts'
+import type { Tally } from './tally.ts'
+import { fail, refusal } from './tally.ts'
+
+/** How one stream loop behaves. */
+export interface StreamPlan {
+  input: SoakInput
+  /** `policy.ttl` of its jobs, ms. */
+  ttl: number
+  /** The share of connections cut at a random point and resumed. */
+  resumeShare: number
+}
+
+type Reading = { ended: 'done'; status: string } | { ended: 'cut' } | { ended: 'closed' }
+
+/** What a reader knows of its job so far. */
+interface Progress {
+  lastId: number
+  seen: Uint8Array
+  next: number
+}
+
+/** Reads one connection's events into `progress`; cuts it after `cutAfter` outputs (if ≥ 0). */
+function readEvents(response: IncomingMessage, progress: Progress, tally: Tally, cutAfter: number, jobId: string): Promise<Reading> {
+  return new Promise((resolve) => {
+    let outputs = 0
+    let settled = false
+    const settle = (reading: Reading) => {
+      if (settled) return
+      settled = true
+      resolve(reading)
+    }
+    const parser = createParser({
+      onEvent(event) {
+        if (settled) return
+        const id = Number(event.id)
+        if (id !== progress.lastId + 1) {
+          fail(tally, id <= progress.lastId ? 'duplicatedOutputs' : 'lostOutputs', `${jobId}: event id ${id} after ${progress.lastId}`)
+        }
+        progress.lastId = Math.max(progress.lastId, id)
+        if (event.event === 'done') return settle({ ended: 'done', status: (JSON.parse(event.data) as { status: string }).status })
+        const { i } = JSON.parse(event.data) as { i: number }
+        tally.streamOutputs++
+        if (progress.seen[i]) fail(tally, 'duplicatedOutputs', `${jobId}: output ${i} twice`)
+        else if (i !== progress.next) fail(tally, 'outOfOrderOutputs', `${jobId}: output ${i} where ${progress.next} was due`)
+        progress.seen[i] = 1
+        progress.next = i + 1
+        if (++outputs === cutAfter) {
+          response.destroy()
+          settle({ ended: 'cut' })
+        }
+      },
+    })
+    response.setEncoding('utf8')
+    response.on('data', (chunk: string) => parser.feed(chunk))
+    response.once('end', () => settle({ ended: 'closed' }))
+    response.once('error', () => settle({ ended: 'closed' }))
+    response.once('close', () => settle({ ended: 'closed' }))
+  })
+}
+
+/** Runs one stream job to its end, resuming through the cuts (a 429 is waited out and counted). */
+async function oneStream(url: string, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
+  const body = JSON.stringify({ input: plan.input, policy: { ttl: plan.ttl } })
+  let response = await send(url, { method: 'POST', path: '/stream', body, headers: { accept: 'text/event-stream' } })
+  if (response.statusCode !== 200) {
+    await refusal(tally, response, 'POST /stream')
+    return
+  }
+  const jobId = String(response.headers['x-job-id'])
+  const progress: Progress = { lastId: 0, seen: new Uint8Array(plan.input.count), next: 0 }
+  tally.streams++
+  for (;;) {
+    const cutAfter = random() < plan.resumeShare ? 1 + Math.floor(random() * plan.input.count) : -1
+    const reading = await readEvents(response, progress, tally, cutAfter, jobId)
+    if (reading.ended === 'done') {
+      const missing = progress.seen.reduce((sum, seen) => sum + (seen ? 0 : 1), 0)
+      if (reading.status !== 'COMPLETED') fail(tally, 'lostJobs', `${jobId}: ended ${reading.status}`)
+      if (missing > 0) fail(tally, 'lostOutputs', `${jobId}: ${missing} outputs never arrived`, missing)
+      return
+    }
+    if (reading.ended === 'closed') fail(tally, 'truncatedStreams', `${jobId}: the stream closed without done after id ${progress.lastId}`)
+    else tally.resumes++
+    const headers = { accept: 'text/event-stream', 'last-event-id': String(progress.lastId) }
+    try {
+      response = await send(url, { method: 'GET', path: `/stream/${jobId}`, headers })
+    } catch (error) {
+      fail(tally, 'failedRequests', `${jobId}: resume: ${(error as Error).message}`)
+      return
+    }
+    if (response.statusCode !== 200) return void (await refusal(tally, response, `GET /stream/${jobId}`))
+  }
+}
+
+/** Opens stream after stream until `stop()` is true; network errors are counted, never thrown. */
+export async function streamLoop(url: string, plan: StreamPlan, tally: Tally, random: () => number, stop: () => boolean): Promise<void> {
+  while (!stop()) {
+    try {
+      await oneStream(url, plan, tally, random)
+    } catch (error) {
+      fail(tally, 'failedRequests', `POST /stream: ${(error as Error).message}`)
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * What the soak counts, and the few helpers its loops share: a seeded random source, `Retry-After`,
+ * and the JSON body of an answer.
+ * @module
+ */
+import type { IncomingMessage } from 'node:http'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { textOf } from '../bench/lib/http.ts'
+
+/** Counts of one soak run. Anything in the second group above 0 is a failure. */
+export interface Tally {
+  streams: number
+  streamOutputs: number
+  resumes: number
+  runAccepted: number
+  runCompleted: number
+  runCancelled: number
+  /** Documented refusals: 429 `queue_full`, each followed by a wait of its `Retry-After`. */
+  refused429: number
+  lostOutputs: number
+  duplicatedOutputs: number
+  outOfOrderOutputs: number
+  /** Jobs accepted that were not found, or did not end as they should. */
+  lostJobs: number
+  /** Streams that ended without a `done` event. */
+  truncatedStreams: number
+  /** Network errors and answers that are neither 2xx nor 429. */
+  failedRequests: number
+  /** The first few failures, described. */
+  failures: string[]
+}
+
+/** A tally with everything at 0. */
+export function emptyTally(): Tally {
+  return {
+    streams: 0,
+    streamOutputs: 0,
+    resumes: 0,
+    runAccepted: 0,
+    runCompleted: 0,
+    runCancelled: 0,
+    refused429: 0,
+    lostOutputs: 0,
+    duplicatedOutputs: 0,
+    outOfOrderOutputs: 0,
+    lostJobs: 0,
+    truncatedStreams: 0,
+    failedRequests: 0,
+    failures: [],
+  }
+}
+
+/** The counts that must be 0 for the soak to pass. */
+export const mustBeZero = [
+  'lostOutputs',
+  'duplicatedOutputs',
+  'outOfOrderOutputs',
+  'lostJobs',
+  'truncatedStreams',
+  'failedRequests',
+] as const satisfies readonly (keyof Tally)[]
+
+/** Notes a failure of kind `count` (kept in words for the first 20). */
+export function fail(tally: Tally, count: (typeof mustBeZero)[number], why: string, by = 1): void {
+  tally[count] += by
+  if (tally.failures.length < 20) tally.failures.push(why)
+}
+
+/** A seeded source of numbers in [0, 1) (mulberry32): a soak run can be repeated exactly. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/**
+ * Handles an answer that is not 200: a 429 is counted and waited out as its `Retry-After` asks,
+ * anything else is a failure. True for a 429 (the caller may try again).
+ */
+export async function refusal(tally: Tally, response: IncomingMessage, what: string): Promise<boolean> {
+  const body = await textOf(response)
+  if (response.statusCode === 429) {
+    tally.refused429++
+    await sleep(1_000 * Number(response.headers['retry-after'] ?? 1))
+    return true
+  }
+  fail(tally, 'failedRequests', `${what}: HTTP ${response.statusCode} ${body.slice(0, 200)}`)
+  return false
+}
+
+/** The JSON body of an answer. */
+export async function jsonOf<T>(response: IncomingMessage): Promise<T> {
+  return JSON.parse(await textOf(response)) as T
+}

@@ -1,0 +1,59 @@
+/**
+ * The soak's worker: token streams paced by timers, honouring `job.signal`, and beside edgepod's
+ * routes one of its own, `GET /__soak/stats`, that collects garbage and reports what the process
+ * holds (heap, jobs, timers, sockets), so the soak can show memory going back to its baseline.
+ * @module
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { serverless } from '../src/index.ts'
+
+/** A soak job's input: `count` outputs `{ i }`, a pause of `pauseMs` after each. */
+export interface SoakInput {
+  count: number
+  pauseMs: number
+}
+
+/** What `GET /__soak/stats` answers. */
+export interface SoakStats {
+  heapUsed: number
+  rss: number
+  /** Jobs the engine holds, of any status (until their ttl). */
+  heldJobs: number
+  health: ReturnType<typeof worker.engine.health>
+  /** Node's active handles and requests by type (`Timeout`, `TCPSocketWrap`, ...). */
+  resources: Record<string, number>
+}
+
+/** Streams run beside the storm's jobs: enough slots for every stream and a few more. */
+export const SOAK_CONCURRENCY = Number(process.env['SOAK_CONCURRENCY'] ?? 1_050)
+export const SOAK_MAX_QUEUE = Number(process.env['SOAK_MAX_QUEUE'] ?? 1_000)
+
+const worker = serverless.start<SoakInput>({
+  handler: async function* (job) {
+    for (let i = 0; i < job.input.count; i++) {
+      yield { i }
+      if (job.input.pauseMs > 0) await sleep(job.input.pauseMs, undefined, { signal: job.signal })
+    }
+  },
+  returnAggregateStream: true,
+  concurrencyModifier: SOAK_CONCURRENCY,
+  maxQueue: SOAK_MAX_QUEUE,
+})
+
+function stats(): SoakStats {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (!gc) throw new Error('the soak host runs with --expose-gc')
+  gc()
+  gc()
+  const resources: Record<string, number> = {}
+  for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1
+  const { heapUsed, rss } = process.memoryUsage()
+  return { heapUsed, rss, heldJobs: worker.engine.heldJobs, health: worker.engine.health(), resources }
+}
+
+export default {
+  fetch(request: Request): Response | Promise<Response> {
+    if (new URL(request.url).pathname === '/__soak/stats') return Response.json(stats())
+    return worker.fetch(request)
+  },
+}

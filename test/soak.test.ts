@@ -1,0 +1,61 @@
+/**
+ * The soak (`npm run soak`, soak/) in miniature: a few seconds of streams with resumes beside a
+ * `/run` storm past a small queue, to show the soak runs, exercises what it claims (resumes, 429s,
+ * cancels) and finds nothing lost; and its verdict, which must fail a run for each kind of fault.
+ */
+import { execFile } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { describe, expect, it } from 'vitest'
+import { emptyTally } from '../soak/tally.ts'
+import { soakVerdict, HEAP_SLACK_BYTES } from '../soak/verdict.ts'
+import type { SoakStats } from '../soak/worker.ts'
+
+const root = new URL('..', import.meta.url).pathname
+
+describe('npm run soak, in miniature', () => {
+  it('streams with resumes beside a /run storm past the queue, and loses, repeats and leaks nothing', async () => {
+    const out = join(tmpdir(), `edgepod-soak-${process.pid}.json`)
+    const args = ['--duration', '4', '--warmup', '1', '--streams', '40', '--tokens', '30', '--pause', '20', '--max-queue', '20', '--ttl', '6000', '--out', out]
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'soak/run.ts', ...args], { cwd: root, timeout: 60_000 })
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    expect(report.verdict).toEqual({ passed: true, reasons: [] })
+    const { tally } = report
+    // It did what it says: streams read whole, some cut and resumed, 429s past the queue, cancels.
+    expect(tally.streams).toBeGreaterThan(40)
+    expect(tally.streamOutputs).toBeGreaterThanOrEqual(tally.streams * 30 * 0.9)
+    expect(tally.resumes).toBeGreaterThan(0)
+    expect(tally.refused429).toBeGreaterThan(0)
+    expect(tally.runCancelled).toBeGreaterThan(0)
+    expect(tally.runCompleted + tally.runCancelled).toBe(tally.runAccepted)
+    expect(report.memory.end.heldJobs).toBe(0)
+  }, 90_000)
+})
+
+describe('the soak verdict', () => {
+  const stats = (changes: Partial<SoakStats> = {}): SoakStats => ({
+    heapUsed: 10 * 2 ** 20,
+    rss: 100 * 2 ** 20,
+    heldJobs: 0,
+    health: { jobs: { completed: 9, failed: 0, inProgress: 0, inQueue: 0, retried: 0 }, workers: { idle: 10, running: 0 } },
+    resources: { TCPServerWrap: 1, TCPSocketWrap: 1 },
+    ...changes,
+  })
+
+  it('passes a clean run', () => {
+    expect(soakVerdict(emptyTally(), stats(), stats({ heapUsed: 10 * 2 ** 20 + HEAP_SLACK_BYTES }))).toEqual({ passed: true, reasons: [] })
+  })
+
+  it.each([
+    ['a lost output', { ...emptyTally(), lostOutputs: 1 }, stats(), 'lostOutputs: 1'],
+    ['a failed request', { ...emptyTally(), failedRequests: 2 }, stats(), 'failedRequests: 2'],
+    ['a job held past its ttl', emptyTally(), stats({ heldJobs: 3 }), '3 jobs still held after their ttl'],
+    ['a socket left open', emptyTally(), stats({ resources: { TCPServerWrap: 1, TCPSocketWrap: 2 } }), '2 TCPSocketWrap at the end, 1 at the baseline'],
+    ['a timer left behind', emptyTally(), stats({ resources: { TCPServerWrap: 1, TCPSocketWrap: 1, Timeout: 1 } }), '1 Timeout at the end, 0 at the baseline'],
+    ['a grown heap', emptyTally(), stats({ heapUsed: 10 * 2 ** 20 + HEAP_SLACK_BYTES + 1 }), 'heap 8.0 MB above the baseline'],
+  ])('fails a run with %s', (_, tally, end, reason) => {
+    expect(soakVerdict(tally, stats(), end)).toEqual({ passed: false, reasons: [reason] })
+  })
+})
