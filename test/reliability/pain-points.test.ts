@@ -9,19 +9,16 @@
  * instant of a cancel) is proved with one, in-process. Bun's idle limit needs a real Bun and 13.5 s
  * of real silence: that runs in child processes, started before the first test so that it overlaps
  * the rest of the file, and is checked by the last test.
+ *
+ * The harness is in ./pain-points/: the scripted handler, servers, the job API, raw SSE text, the
+ * fake clock, the quiet Bun stream, and the Node host that behaves like workerd.
  */
-import { spawn } from 'node:child_process'
-import type { ChildProcess } from 'node:child_process'
 import { subscribe, unsubscribe } from 'node:diagnostics_channel'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { createServer, request as httpRequest } from 'node:http'
 import type { Server } from 'node:http'
 import { connect, createServer as createTcpServer } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { setTimeout as delay } from 'node:timers/promises'
-import { fileURLToPath } from 'node:url'
 import { EventSource } from 'eventsource'
 import type { ErrorEvent } from 'eventsource'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
@@ -30,369 +27,34 @@ import type { MiddlewareHandler } from 'hono'
 import { compress } from 'hono/compress'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { serverless } from '../../src/index.ts'
-import type { ExecutionContextLike, Job, JobStatusObject, Worker, WorkerConfig } from '../../src/index.ts'
-import { serve } from '../../src/adapter/node/index.ts'
+import type { Job, JobStatusObject, Worker } from '../../src/index.ts'
 import type { FetchHandler, NodeServer } from '../../src/adapter/node/index.ts'
 import { EdgepodJobError, createClient } from '../../src/client/index.ts'
-import { bun } from '../conformance/runtimes/bun.ts'
-import type { RuntimeServer } from '../conformance/runtimes/runtime.ts'
-import { gate } from '../helpers/gate.ts'
 import { serveRecording } from '../helpers/recording-server.ts'
 import { sseReader } from '../helpers/sse-reader.ts'
+import { FAKE, decoder, flush, getFrom, postTo, statusIn } from './pain-points/fake-clock.ts'
+import { SSE, api } from './pain-points/job-api.ts'
+import { BUN_QUIET_MS, quietBunStream } from './pain-points/quiet-bun-stream.ts'
+import { newTag, openAt, probe, scriptedWorker, waitAt } from './pain-points/scripted-worker.ts'
+import type { Script, Step } from './pain-points/scripted-worker.ts'
+import { closeAll, closers, listen, listenHttp } from './pain-points/servers.ts'
+import { textOf } from './pain-points/sse-text.ts'
+import { workersLikeHost } from './pain-points/workers-like-host.ts'
+import type { HostedRequest, Resource } from './pain-points/workers-like-host.ts'
 
-// ---------------------------------------------------------------------------------------------
-// The handler: one scripted async generator, so that each test says in its input what the job does.
-// ---------------------------------------------------------------------------------------------
+afterAll(closeAll, 30_000)
 
-type Step =
-  /** Yield this value. */
-  | { out: unknown }
-  /** Wait until the test opens the gate `<tag>:<gate>`. */
-  | { gate: string }
-  /** Yield `{ i, pad }` `tokens` times, `pace` ms apart (an await that honours job.signal). */
-  | { tokens: number; pace: number; pad: number }
-  /** Yield 0, 1, 2... every `forever` ms until stopped (an await that honours job.signal). */
-  | { forever: number }
-  /** Sleep, honouring job.signal. */
-  | { sleep: number }
-  /** Throw an Error with this message. */
-  | { fail: string }
-  /** Wait for job.signal to abort: an await that honours it. */
-  | 'signal'
-  /** An await that never settles and ignores job.signal, as a hung SDK call does. */
-  | 'deaf'
-  /** Yield 0, 1, 2... as fast as possible, never awaiting anything. */
-  | 'hot'
-
-interface Script {
-  tag: string
-  steps: Step[]
-}
-
-/** What a handler reports back to the test, by the tag in its input. */
-interface Probe {
-  starts: number
-  /** Yields the handler resumed after (the value was taken by edgepod). */
-  outputs: number
-  finallyRan: boolean
-  /** `name: message` of job.signal's reason, as the handler's finally saw it. */
-  abortReason: string | undefined
-}
-const probes = new Map<string, Probe>()
-function probe(tag: string): Probe {
-  let found = probes.get(tag)
-  if (!found) probes.set(tag, (found = { starts: 0, outputs: 0, finallyRan: false, abortReason: undefined }))
-  return found
-}
-let tagCount = 0
-const newTag = (name: string) => `${name}-${++tagCount}`
-
-const gates = new Map<string, ReturnType<typeof gate<void>>>()
-const gateAt = (key: string) => gates.get(key) ?? (gates.set(key, gate<void>()), gates.get(key)!)
-const waitAt = (key: string) => gateAt(key).promise
-const openAt = (key: string) => gateAt(key).open()
-
-/** Rejects with the signal's reason when it aborts: the await of a handler that honours its signal. */
-const abortOf = (signal: AbortSignal) =>
-  new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason)
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true })
-  })
-const reasonOf = (signal: AbortSignal) => (signal.aborted ? `${(signal.reason as Error).name}: ${(signal.reason as Error).message}` : undefined)
-
-async function* scripted(job: Job<Script>): AsyncGenerator<unknown> {
-  const { tag, steps } = job.input
-  const p = probe(tag)
-  p.starts++
-  try {
-    for (const step of steps) {
-      if (step === 'signal') await abortOf(job.signal)
-      else if (step === 'deaf') await new Promise(() => {})
-      else if (step === 'hot') {
-        for (let i = 0; ; i++) {
-          yield i
-          p.outputs++
-        }
-      } else if ('out' in step) {
-        yield step.out
-        p.outputs++
-      } else if ('gate' in step) await waitAt(`${tag}:${step.gate}`)
-      else if ('tokens' in step) {
-        for (let i = 0; i < step.tokens; i++) {
-          if (i > 0) await delay(step.pace, undefined, { signal: job.signal })
-          yield { i, pad: 'x'.repeat(step.pad) }
-          p.outputs++
-        }
-      } else if ('forever' in step) {
-        for (let i = 0; ; i++) {
-          yield i
-          p.outputs++
-          await delay(step.forever, undefined, { signal: job.signal })
-        }
-      } else if ('sleep' in step) await delay(step.sleep, undefined, { signal: job.signal })
-      else if ('fail' in step) throw new Error(step.fail)
-    }
-  } finally {
-    p.abortReason = reasonOf(job.signal)
-    p.finallyRan = true
-  }
-}
-
-/** A worker running {@link scripted}, keeping every output in `/status` unless told otherwise. */
-const scriptedWorker = (config: Omit<WorkerConfig, 'handler'> = {}): Worker =>
-  serverless.start({ returnAggregateStream: true, ...config, handler: scripted })
-
-// ---------------------------------------------------------------------------------------------
-// Servers, requests, and reading streams.
-// ---------------------------------------------------------------------------------------------
-
-/** Everything this file listens on or spawns, stopped in afterAll. */
-const closers: Array<() => Promise<void>> = []
-afterAll(async () => {
-  await Promise.all(closers.splice(0).map((close) => close()))
-}, 30_000)
-
-async function listen(worker: FetchHandler): Promise<NodeServer> {
-  const server = await serve(worker, { port: 0 })
-  closers.push(() => server.close())
-  return server
-}
-
-/** Listens with a plain Node HTTP server (a proxy, a host, a receiver) and returns its URL. */
-async function listenHttp(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve())
-        server.closeAllConnections()
-      })
-  )
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-const SSE = { accept: 'text/event-stream' } as const
-
-/** The job API of the worker at `base`, over real fetch. */
-function api(base: string) {
-  const post = (path: string, body?: unknown, init: RequestInit = {}) =>
-    fetch(`${base}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body), ...init })
-  const getJson = async <T = Record<string, any>>(path: string): Promise<T> => (await (await fetch(`${base}${path}`)).json()) as T
-  return {
-    post,
-    getJson,
-    status: (id: string) => getJson<JobStatusObject>(`/status/${id}`),
-    sse: (path: string, headers: Record<string, string> = {}, signal?: AbortSignal) =>
-      fetch(`${base}${path}`, { headers: { ...SSE, ...headers }, signal }),
-    run: async (input: Script, extra: Record<string, unknown> = {}) =>
-      ((await (await post('/run', { input, ...extra })).json()) as { id: string }).id,
-  }
-}
-
-/** A live SSE body as text, read chunk by chunk. */
-function textOf(response: Response) {
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader()
-  let text = ''
-  return {
-    get text() {
-      return text
-    },
-    /** Reads until `enough` holds for the text so far. */
-    async until(enough: (text: string) => boolean): Promise<string> {
-      while (!enough(text)) {
-        const next = await reader.read()
-        if (next.done) throw new Error(`the stream ended first:\n${text}`)
-        text += next.value
-      }
-      return text
-    },
-    /** Reads to the end of the body. */
-    async rest(): Promise<string> {
-      for (;;) {
-        const next = await reader.read()
-        if (next.done) return text
-        text += next.value
-      }
-    },
-    cancel: () => reader.cancel().catch(() => {}),
-  }
-}
-
+// What the tests check SSE answers against.
 const occurrences = (text: string, part: string) => text.split(part).length - 1
 /** A done frame with this seq and status, at the very end of the text. */
 const endsWithDone = (seq: number, status: string) =>
   new RegExp(`id: ${seq}\\nevent: done\\ndata: \\{"id":"[0-9a-f-]{36}","status":"${status}"[^\\n]*\\}\\n\\n$`)
 const statusOfDone = (event: EventSourceMessage | undefined) => (JSON.parse(event?.data ?? '{}') as JobStatusObject).status
 
-/** In-process requests, for the tests on a fake clock. */
-const BASE = 'http://edgepod.test'
-const postTo = (path: string, body?: unknown) =>
-  new Request(`${BASE}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) })
-const getFrom = (path: string, headers: Record<string, string> = {}) => new Request(`${BASE}${path}`, { headers })
-const decoder = new TextDecoder()
-/** Setting these only leaves setImmediate real, to let every pending microtask run. */
-const FAKE: Parameters<typeof vi.useFakeTimers>[0] = { toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] }
-const flush = () => new Promise<void>((resolve) => setImmediate(resolve))
-const statusIn = async (worker: Worker, id: string) => JSON.parse(await (await worker.fetch(getFrom(`/status/${id}`))).text()) as JobStatusObject
-
-// ---------------------------------------------------------------------------------------------
-// Bun: 13.5 s of silence in a Bun server, read by a Node client; both in child processes.
-// ---------------------------------------------------------------------------------------------
-
-/** Longer than Bun's 10 s idle limit, which, checked on a 4 s tick, cut a quiet response at 12 s every time. */
-const BUN_QUIET_MS = 13_500
-const SRC_INDEX = fileURLToPath(new URL('../../src/index.ts', import.meta.url))
-let bunCheck: Promise<{ status: number; text: string; error?: string }> | undefined
-let bunServer: RuntimeServer | undefined
-let bunClient: ChildProcess | undefined
-let bunDir = ''
-
-/** POSTs to `url` from a child Node process and reads the body to its end (or error). */
-function readInChild(url: string): Promise<{ status: number; text: string; error?: string }> {
-  const script = `
-    const response = await fetch(process.argv[1], { method: 'POST', body: '{"input":{}}' })
-    let text = ''
-    let error
-    try { for await (const chunk of response.body.pipeThrough(new TextDecoderStream())) text += chunk } catch (e) { error = String(e) }
-    process.stdout.write(JSON.stringify({ status: response.status, text, error }))`
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, url], { stdio: ['ignore', 'pipe', 'inherit'] })
-    bunClient = child
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk))
-    child.once('error', reject)
-    child.once('exit', () => {
-      try {
-        resolve(JSON.parse(out) as { status: number; text: string; error?: string })
-      } catch {
-        reject(new Error(`the client printed: ${out}`))
-      }
-    })
-  })
-}
-
-beforeAll(async () => {
-  bunDir = await mkdtemp(join(tmpdir(), 'edgepod-pain-points-'))
-  const file = join(bunDir, 'quiet-worker.ts')
-  await writeFile(
-    file,
-    [
-      `import { serverless } from ${JSON.stringify(SRC_INDEX)}`,
-      // keepAlive is the default 15 s: nothing at all is written between the two outputs.
-      'export default serverless.start({',
-      `  handler: async function* () { yield 'before'; await new Promise((resolve) => setTimeout(resolve, ${BUN_QUIET_MS})); yield 'after' },`,
-      '})',
-      '',
-    ].join('\n')
-  )
-  // test/conformance's launcher: `bun bun-entry.ts <file>`, served with edgepod's Bun adapter.
-  bunServer = await bun(file)
-  bunCheck = readInChild(`${bunServer.url}/stream`)
-  // Marked handled here; the last test awaits it.
-  bunCheck.catch(() => {})
-}, 30_000)
-afterAll(async () => {
-  if (bunClient && bunClient.exitCode === null) bunClient.kill()
-  await bunServer?.stop()
-  if (bunDir) await rm(bunDir, { recursive: true, force: true })
-}, 30_000)
-
-// ---------------------------------------------------------------------------------------------
-// A Node host that behaves like workerd.
-// ---------------------------------------------------------------------------------------------
-
-/** A resource made for one request (a database connection), passed to the worker as `env.db`. */
-class Resource {
-  closed = false
-  usedAfterClose = 0
-  readonly timeline: string[]
-  constructor(timeline: string[]) {
-    this.timeline = timeline
-  }
-  use(what: string): void {
-    if (this.closed) {
-      this.usedAfterClose++
-      throw new Error(`${what}: the request's resource is closed`)
-    }
-    this.timeline.push(what)
-  }
-  close(): void {
-    this.closed = true
-    this.timeline.push('context closed')
-  }
-}
-
-/** What the host saw of one request. */
-interface HostedRequest {
-  path: string
-  /** The client's socket closed: noted for the test only, the host never acts on it (workerd does not). */
-  socketClosed: boolean
-  db: Resource
-  /** In order: the handler's uses of `db`, 'response over', 'context closed'. */
-  timeline: string[]
-  /** Promises the worker passed to `ctx.waitUntil`. */
-  waitUntil: number
-}
-
-/**
- * Serves `worker` the way workerd runs a Worker: `request.signal` never aborts and nothing reports
- * a closed connection; a client that left is found only when a write finds its socket gone, and
- * then the response body is cancelled. Each request gets its own `env.db` and an execution
- * context, and, as Workers ends a request's context, `db` is closed once the response is over and
- * every promise passed to `ctx.waitUntil` has settled.
- */
-async function workersLikeHost(worker: Worker): Promise<{ url: string; requests: HostedRequest[] }> {
-  const requests: HostedRequest[] = []
-  const server = createServer((req, res) => {
-    const timeline: string[] = []
-    const hosted: HostedRequest = { path: req.url ?? '', socketClosed: false, db: new Resource(timeline), timeline, waitUntil: 0 }
-    requests.push(hosted)
-    req.socket.once('close', () => (hosted.socketClosed = true))
-    void (async () => {
-      let body = ''
-      for await (const chunk of req) body += String(chunk)
-      const headers = new Headers()
-      for (const name of ['accept', 'content-type', 'last-event-id']) {
-        const value = req.headers[name]
-        if (typeof value === 'string') headers.set(name, value)
-      }
-      const request = new Request(`http://workerd.test${req.url}`, { method: req.method, headers, body: body === '' ? undefined : body })
-      const pending: Promise<unknown>[] = []
-      const ctx: ExecutionContextLike = {
-        waitUntil(promise) {
-          hosted.waitUntil++
-          pending.push(promise.catch(() => {}))
-        },
-      }
-      const response = await worker.fetch(request, { db: hosted.db }, ctx)
-      res.writeHead(response.status, Object.fromEntries(response.headers))
-      const reader = response.body?.getReader()
-      while (reader) {
-        const { done, value } = await reader.read()
-        if (done) break
-        // workerd's one disconnect signal: a write into a connection that is gone.
-        if (req.socket.destroyed) {
-          await reader.cancel()
-          break
-        }
-        res.write(value)
-      }
-      res.end()
-      timeline.push('response over')
-      // A settled waitUntil promise may have added another: wait until none is left.
-      for (let settled = 0; settled < pending.length; ) {
-        const upTo = pending.length
-        await Promise.all(pending.slice(settled, upTo))
-        settled = upTo
-      }
-      hosted.db.close()
-    })().catch((error: unknown) => {
-      console.error('workers-like host:', error)
-      res.destroy()
-    })
-  })
-  return { url: await listenHttp(server), requests }
-}
+// Bun's 13.5 s of silence, started before the first test so that it overlaps the file; the last test checks it.
+const quietBun = quietBunStream()
+beforeAll(() => quietBun.start(), 30_000)
+afterAll(() => quietBun.stop(), 30_000)
 
 // =============================================================================================
 
@@ -1497,7 +1159,7 @@ describe('Idle streams killed by proxies/LB/runtime (need heartbeats)', () => {
     // Started in beforeAll, served by Bun and read by Node, both in child processes. With keepAlive
     // at its default 15 s, nothing is written between 'before' and 'after'; Bun.serve's own
     // default (idleTimeout 10) cuts such a response at 12 s, as measured when this test was written.
-    const { status, text, error } = await bunCheck!
+    const { status, text, error } = await quietBun.read()
     expect(error).toBeUndefined()
     expect(status).toBe(200)
     expect(text).toMatch(/^: edgepod\n\nid: 1\nevent: output\ndata: "before"\n\nid: 2\nevent: output\ndata: "after"\n\n/)
