@@ -78,13 +78,22 @@ export function isHttpError(error: unknown): error is HttpError {
  * an Error keeps its class name, and the stack is kept only when asked for.
  */
 export function errorDetailFrom(error: unknown, exposeStack: boolean): ErrorDetail {
-  if (error instanceof Error) {
-    const detail: ErrorDetail = { type: error.name || 'Error', message: error.message }
-    if (exposeStack && error.stack) detail.stack = error.stack
-    return detail
+  try {
+    if (error instanceof Error) {
+      const detail: ErrorDetail = { type: error.name || 'Error', message: error.message }
+      if (exposeStack && error.stack) detail.stack = error.stack
+      return detail
+    }
+    return { type: 'Error', message: typeof error === 'string' ? error : safeJson(error) }
+  } catch {
+    // A Proxy whose traps throw, a getter that throws: the job still ends with words.
+    return { type: 'Error', message: UNREADABLE }
   }
-  return { type: 'Error', message: typeof error === 'string' ? error : safeJson(error) }
 }
+
+/** The message of a thrown value that cannot be read at all. */
+const UNREADABLE = 'a thrown value that cannot be read'
+
 
 /** The text of a value for an error message: strings as they are, everything else as JSON. */
 export function messageOf(value: unknown): string {
@@ -105,7 +114,7 @@ function safeJson(value: unknown): string {
     try {
       return String(value)
     } catch {
-      return `a thrown ${typeof value} that cannot be shown as text`
+      return UNREADABLE
     }
   }
 }

@@ -72,7 +72,14 @@ class JobSink implements HandlerSink {
   returned(value: unknown): void {
     if (this.#execution.ended) return
     this.#record.kind = 'value'
-    const { error, output } = splitReturnedValue(value)
+    let split: ReturnType<typeof splitReturnedValue>
+    try {
+      split = splitReturnedValue(value)
+    } catch (error) {
+      // Reading the result threw (a getter, a Proxy): the handler's failure, in its own words.
+      return this.failed(error)
+    }
+    const { error, output } = split
     if (output && !this.#append(output.value, true)) return
     if (error !== undefined) this.#endedByHandler('FAILED', { type: 'HandlerError', message: error })
     else this.#endedByHandler('COMPLETED', undefined)

@@ -238,6 +238,13 @@ describe('a handler that throws', () => {
   // value edgepod cannot describe must not leave the job running (and its readers waiting) until
   // the execution timeout.
   const nullPrototypeWithBigInt = Object.assign(Object.create(null) as object, { big: 1n })
+  /** Even `instanceof` on it throws. */
+  const hostileProxy = () => {
+    const trap = () => {
+      throw new Error('trapped')
+    }
+    return new Proxy({}, { get: trap, getPrototypeOf: trap, ownKeys: trap, has: trap, getOwnPropertyDescriptor: trap })
+  }
   it.each([
     ['a string', 'model crashed', 'model crashed'],
     ['a plain object', { code: 42 }, '{"code":42}'],
@@ -246,6 +253,7 @@ describe('a handler that throws', () => {
     ['a BigInt', 10n, '10'],
     ['a symbol', Symbol('oops'), 'Symbol(oops)'],
     ['an object JSON cannot carry and with no toString (null prototype)', nullPrototypeWithBigInt, expect.any(String)],
+    ['a Proxy whose every trap throws', hostileProxy(), 'a thrown value that cannot be read'],
   ])('a generator throwing %s (not an Error): FAILED with its text, one done, outputs kept', async (_name, thrown, message) => {
     const worker = serverless.start({
       handler: async function* () {
@@ -260,6 +268,22 @@ describe('a handler that throws', () => {
     expect(failed.outputs).toEqual(['a'])
     expect(failed.done).toMatchObject({ status: 'FAILED', error: message, errorDetail: { type: 'Error', message } })
     expect(await json(post(worker, '/runsync', { input: {} }))).toMatchObject({ status: 'FAILED', output: ['a'] })
+  })
+})
+
+describe('a result that throws when it is read', () => {
+  it('fails a plain handler whose returned object throws from its error getter, in the getter’s words', async () => {
+    const worker = serverless.start({
+      handler: async () => ({
+        get error(): string {
+          throw new TypeError('result unreadable')
+        },
+      }),
+      executionTimeout: 1_000,
+    })
+    const failed = await streamed(worker, { input: {} })
+    expect(failed.outputs).toEqual([])
+    expect(failed.done).toMatchObject({ status: 'FAILED', error: 'result unreadable', errorDetail: { type: 'TypeError' } })
   })
 })
 
