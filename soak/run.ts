@@ -19,7 +19,7 @@ import { send } from '../bench/lib/http.ts'
 import { launchServer } from '../bench/lib/launch.ts'
 import { describeMachine } from '../bench/lib/machine.ts'
 import { processTree, treeRss } from '../bench/lib/proc.ts'
-import { streamLoop } from './streams.ts'
+import { openStreams, streamLoop } from './streams.ts'
 import type { StreamPlan } from './streams.ts'
 import { settleStorm, storm, StormBook, webhookReceiver } from './storm.ts'
 import type { StormPlan } from './storm.ts'
@@ -60,6 +60,12 @@ const stormPlan: StormPlan = {
 }
 // Every stream gets a slot, and the storm a few: it overflows into the queue at once.
 const concurrency = streams + 50
+/** Least, median and most of a series of samples. */
+function summaryOf(samples: number[]): { min: number; median: number; max: number; samples: number } {
+  const sorted = [...samples].sort((a, b) => a - b)
+  return { min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted.at(-1) ?? 0, samples: sorted.length }
+}
+
 /** The commit the run measured, marked dirty when the tree has changes. */
 function commitOf(): string {
   const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
@@ -83,6 +89,9 @@ async function statsOnce(done: (stats: SoakStats) => boolean, ms: number): Promi
     await sleep(500)
   }
 }
+
+// Before any load: the load average is the machine's, not the soak's.
+const machine = describeMachine()
 
 try {
   const random = seededRandom(number('seed'))
@@ -109,7 +118,12 @@ try {
   const loadEnds = started + 1_000 * number('duration')
   const stop = () => Date.now() >= loadEnds
   let peakRss = 0
-  const rssSampler = setInterval(() => (peakRss = Math.max(peakRss, treeRss(processTree(server.pid)))), 1_000)
+  // Open SSE connections, each second once the streams have all started (after 10 s).
+  const open: number[] = []
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, treeRss(processTree(server.pid)))
+    if (Date.now() - started >= 10_000 && !stop()) open.push(openStreams.now)
+  }, 1_000)
   const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(tally)}`), 30_000)
   const book = new StormBook(stormPlan, tally)
   const receiver = await webhookReceiver(book)
@@ -121,7 +135,7 @@ try {
 
   log('draining the queue and checking the last /run jobs')
   const drained = await statsOnce((s) => s.health.jobs.inQueue + s.health.jobs.inProgress === 0, 120_000)
-  clearInterval(rssSampler)
+  clearInterval(sampler)
   await settleStorm(server.url, book, 30_000)
   receiver.close()
 
@@ -130,12 +144,12 @@ try {
 
   const report = {
     commit: commitOf(),
-    machine: describeMachine(),
+    machine,
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
     plan: { streams, concurrency, maxQueue: number('max-queue'), duration: number('duration'), streamPlan, stormPlan },
     loadSeconds,
+    openStreams: summaryOf(open),
     tally,
-    repeatedWebhooks: book.repeatedDeliveries,
     memory: { baseline, drained, end, peakRss },
   }
   const verdict = soakVerdict(report.tally, baseline, end)

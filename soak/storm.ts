@@ -39,7 +39,6 @@ export class StormBook {
   readonly pending = new Map<string, { cancelled: boolean }>()
   readonly early = new Map<string, Delivered>()
   readonly judged = new Set<string>()
-  repeatedDeliveries = 0
   readonly plan: StormPlan
   readonly tally: Tally
 
@@ -60,7 +59,7 @@ export class StormBook {
 
   /** A job's terminal status arrived, by webhook or `/status`. */
   delivered(delivered: Delivered): void {
-    if (this.judged.has(delivered.id)) return void this.repeatedDeliveries++
+    if (this.judged.has(delivered.id)) return void this.tally.repeatedWebhooks++
     const job = this.pending.get(delivered.id)
     if (!job) return void this.early.set(delivered.id, delivered)
     this.pending.delete(delivered.id)
@@ -140,17 +139,18 @@ export async function storm(url: string, webhook: string, book: StormBook, rando
 }
 
 /**
- * After the queue has drained: waits up to `ms` for the last webhooks, then asks `/status` for
- * any job still unjudged. One that is not there, or not ended, is lost.
+ * After the queue has drained: waits up to `ms` for the last webhooks. A job whose webhook never
+ * came is a failure; it is still judged from `/status` if it is held, and lost if it is not.
  */
 export async function settleStorm(url: string, book: StormBook, ms: number): Promise<void> {
   const deadline = Date.now() + ms
   while (book.pending.size > 0 && Date.now() < deadline) await sleep(200)
   for (const id of [...book.pending.keys()]) {
+    fail(book.tally, 'missingWebhooks', `${id}: no webhook`)
     const response = await send(url, { method: 'GET', path: `/status/${id}` })
     const text = await textOf(response)
     const status = response.statusCode === 200 ? (JSON.parse(text) as Delivered) : undefined
     if (status && status.status !== 'IN_QUEUE' && status.status !== 'IN_PROGRESS') book.delivered(status)
-    else fail(book.tally, 'lostJobs', `${id}: no webhook, and /status answered ${response.statusCode} ${text.slice(0, 100)}`)
+    else fail(book.tally, 'lostJobs', `${id}: /status answered ${response.statusCode} ${text.slice(0, 100)}`)
   }
 }

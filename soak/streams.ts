@@ -27,27 +27,42 @@ interface Progress {
   lastId: number
   seen: Uint8Array
   next: number
+  done: boolean
 }
 
-/** Reads one connection's events into `progress`; cuts it after `cutAfter` outputs (if ≥ 0). */
+/** How many connections one stream may take before the soak stops resuming it. */
+const MAX_CONNECTIONS = 200
+
+/** SSE connections open now: the soak samples it to show how many streams it really held. */
+export const openStreams = { now: 0 }
+
+/**
+ * Reads one connection's events into `progress`; cuts it after `cutAfter` outputs (if ≥ 0).
+ * Each fault is counted once: an id that does not follow by 1 as a bad id, an output seen before
+ * as a duplicate, one after a gap as out of order; what never came is counted at `done`.
+ */
 function readEvents(response: IncomingMessage, progress: Progress, tally: Tally, cutAfter: number, jobId: string): Promise<Reading> {
+  openStreams.now++
   return new Promise((resolve) => {
     let outputs = 0
     let settled = false
     const settle = (reading: Reading) => {
       if (settled) return
       settled = true
+      openStreams.now--
       resolve(reading)
     }
     const parser = createParser({
       onEvent(event) {
-        if (settled) return
+        if (progress.done) return fail(tally, 'badEventIds', `${jobId}: event ${event.id} after done`)
         const id = Number(event.id)
-        if (id !== progress.lastId + 1) {
-          fail(tally, id <= progress.lastId ? 'duplicatedOutputs' : 'lostOutputs', `${jobId}: event id ${id} after ${progress.lastId}`)
-        }
+        if (id !== progress.lastId + 1) fail(tally, 'badEventIds', `${jobId}: event id ${id} after ${progress.lastId}`)
         progress.lastId = Math.max(progress.lastId, id)
-        if (event.event === 'done') return settle({ ended: 'done', status: (JSON.parse(event.data) as { status: string }).status })
+        if (event.event === 'done') {
+          progress.done = true
+          return settle({ ended: 'done', status: (JSON.parse(event.data) as { status: string }).status })
+        }
+        if (settled) return
         const { i } = JSON.parse(event.data) as { i: number }
         tally.streamOutputs++
         if (progress.seen[i]) fail(tally, 'duplicatedOutputs', `${jobId}: output ${i} twice`)
@@ -62,6 +77,7 @@ function readEvents(response: IncomingMessage, progress: Progress, tally: Tally,
     })
     response.setEncoding('utf8')
     response.on('data', (chunk: string) => parser.feed(chunk))
+    // Read to the end even after `done`, so that an event after it would be seen.
     response.once('end', () => settle({ ended: 'closed' }))
     response.once('error', () => settle({ ended: 'closed' }))
     response.once('close', () => settle({ ended: 'closed' }))
@@ -73,31 +89,36 @@ async function oneStream(url: string, plan: StreamPlan, tally: Tally, random: ()
   const body = JSON.stringify({ input: plan.input, policy: { ttl: plan.ttl } })
   let response = await send(url, { method: 'POST', path: '/stream', body, headers: { accept: 'text/event-stream' } })
   if (response.statusCode !== 200) {
-    await refusal(tally, response, 'POST /stream')
+    await refusal(tally, response, 'POST /stream', 'streamRefused429')
     return
   }
   const jobId = String(response.headers['x-job-id'])
-  const progress: Progress = { lastId: 0, seen: new Uint8Array(plan.input.count), next: 0 }
+  const progress: Progress = { lastId: 0, seen: new Uint8Array(plan.input.count), next: 0, done: false }
   tally.streams++
-  for (;;) {
+  const missing = () => progress.seen.reduce((sum, seen) => sum + (seen ? 0 : 1), 0)
+  for (let connections = 1; ; connections++) {
     const cutAfter = random() < plan.resumeShare ? 1 + Math.floor(random() * plan.input.count) : -1
     const reading = await readEvents(response, progress, tally, cutAfter, jobId)
     if (reading.ended === 'done') {
-      const missing = progress.seen.reduce((sum, seen) => sum + (seen ? 0 : 1), 0)
       if (reading.status !== 'COMPLETED') fail(tally, 'lostJobs', `${jobId}: ended ${reading.status}`)
-      if (missing > 0) fail(tally, 'lostOutputs', `${jobId}: ${missing} outputs never arrived`, missing)
+      if (missing() > 0) fail(tally, 'lostOutputs', `${jobId}: ${missing()} outputs never arrived`, missing())
       return
     }
     if (reading.ended === 'closed') fail(tally, 'truncatedStreams', `${jobId}: the stream closed without done after id ${progress.lastId}`)
     else tally.resumes++
+    if (connections === MAX_CONNECTIONS) {
+      return fail(tally, 'lostOutputs', `${jobId}: no done after ${MAX_CONNECTIONS} connections`, missing())
+    }
     const headers = { accept: 'text/event-stream', 'last-event-id': String(progress.lastId) }
     try {
       response = await send(url, { method: 'GET', path: `/stream/${jobId}`, headers })
     } catch (error) {
-      fail(tally, 'failedRequests', `${jobId}: resume: ${(error as Error).message}`)
-      return
+      return fail(tally, 'failedRequests', `${jobId}: resume: ${(error as Error).message}`)
     }
-    if (response.statusCode !== 200) return void (await refusal(tally, response, `GET /stream/${jobId}`))
+    if (response.statusCode !== 200) {
+      await refusal(tally, response, `GET /stream/${jobId}`)
+      return fail(tally, 'lostOutputs', `${jobId}: could not resume`, missing())
+    }
   }
 }
 

@@ -15,16 +15,24 @@ export interface Tally {
   runAccepted: number
   runCompleted: number
   runCancelled: number
-  /** Documented refusals: 429 `queue_full`, each followed by a wait of its `Retry-After`. */
-  refused429: number
+  /** Documented refusals of `/run`: 429 `queue_full`, each followed by a wait of its `Retry-After`. */
+  runRefused429: number
+  /** The same, of `POST /stream`: a stream loop waits too, so fewer streams are open meanwhile. */
+  streamRefused429: number
+  /** Webhooks that came again for a job already judged (delivery is at least once). */
+  repeatedWebhooks: number
   lostOutputs: number
   duplicatedOutputs: number
   outOfOrderOutputs: number
+  /** Event ids that did not follow the last one seen by exactly 1, or events after `done`. */
+  badEventIds: number
   /** Jobs accepted that were not found, or did not end as they should. */
   lostJobs: number
+  /** Storm jobs whose webhook never came (judged from `/status` instead, when still held). */
+  missingWebhooks: number
   /** Streams that ended without a `done` event. */
   truncatedStreams: number
-  /** Network errors and answers that are neither 2xx nor 429. */
+  /** Network errors, answers that are neither 2xx nor 429 `queue_full`. */
   failedRequests: number
   /** The first few failures, described. */
   failures: string[]
@@ -39,11 +47,15 @@ export function emptyTally(): Tally {
     runAccepted: 0,
     runCompleted: 0,
     runCancelled: 0,
-    refused429: 0,
+    runRefused429: 0,
+    streamRefused429: 0,
+    repeatedWebhooks: 0,
     lostOutputs: 0,
     duplicatedOutputs: 0,
     outOfOrderOutputs: 0,
+    badEventIds: 0,
     lostJobs: 0,
+    missingWebhooks: 0,
     truncatedStreams: 0,
     failedRequests: 0,
     failures: [],
@@ -55,7 +67,9 @@ export const mustBeZero = [
   'lostOutputs',
   'duplicatedOutputs',
   'outOfOrderOutputs',
+  'badEventIds',
   'lostJobs',
+  'missingWebhooks',
   'truncatedStreams',
   'failedRequests',
 ] as const satisfies readonly (keyof Tally)[]
@@ -79,13 +93,18 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
- * Handles an answer that is not 200: a 429 is counted and waited out as its `Retry-After` asks,
- * anything else is a failure. True for a 429 (the caller may try again).
+ * Handles an answer that is not 200: a 429 `queue_full` is counted (in `counter`) and waited out as
+ * its `Retry-After` asks, anything else is a failure. True for a 429 (the caller may try again).
  */
-export async function refusal(tally: Tally, response: IncomingMessage, what: string): Promise<boolean> {
+export async function refusal(
+  tally: Tally,
+  response: IncomingMessage,
+  what: string,
+  counter: 'runRefused429' | 'streamRefused429' = 'runRefused429'
+): Promise<boolean> {
   const body = await textOf(response)
-  if (response.statusCode === 429) {
-    tally.refused429++
+  if (response.statusCode === 429 && body.includes('"code":"queue_full"')) {
+    tally[counter]++
     await sleep(1_000 * Number(response.headers['retry-after'] ?? 1))
     return true
   }

@@ -5,7 +5,7 @@
  * @module
  */
 import type { Job } from '../types.ts'
-import type { OutputSource } from '../handler/output-source.ts'
+import type { HandlerOutcome, OutputSource } from '../handler/output-source.ts'
 import { isPromiseLike, outcomeOf } from '../handler/output-source.ts'
 import type { Execution } from './job-record.ts'
 
@@ -44,15 +44,16 @@ export async function driveHandler(
   execution: Execution,
   sink: HandlerSink
 ): Promise<void> {
-  let value: unknown
+  let outcome: HandlerOutcome
   try {
-    value = handler(job)
+    let value = handler(job)
     if (isPromiseLike(value)) value = await value
+    // Classifying the result runs the handler's code too (getters, a [Symbol.asyncIterator]()).
+    outcome = outcomeOf(value)
   } catch (error) {
     sink.failed(error)
     return
   }
-  const outcome = outcomeOf(value)
   if (execution.ended) {
     // Cancelled while the handler was still producing its stream: close it unread.
     if (outcome.kind === 'stream') await outcome.source.stop(execution.stopReason)

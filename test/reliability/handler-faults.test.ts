@@ -285,6 +285,20 @@ describe('a result that throws when it is read', () => {
     expect(failed.outputs).toEqual([])
     expect(failed.done).toMatchObject({ status: 'FAILED', error: 'result unreadable', errorDetail: { type: 'TypeError' } })
   })
+
+  it('fails a handler returning an iterable whose iterator cannot be made, in its words', async () => {
+    const worker = serverless.start({
+      handler: () => ({
+        [Symbol.asyncIterator](): AsyncIterator<unknown> {
+          throw new RangeError('no iterator today')
+        },
+      }),
+      executionTimeout: 1_000,
+    })
+    const failed = await streamed(worker, { input: {} })
+    expect(failed.outputs).toEqual([])
+    expect(failed.done).toMatchObject({ status: 'FAILED', error: 'no iterator today', errorDetail: { type: 'RangeError' } })
+  })
 })
 
 describe('a handler that never yields', () => {
@@ -696,7 +710,7 @@ describe('a webhook receiver that is down or hangs', () => {
     if (job.input.mode === 'wait') await new Promise((_, reject) => job.signal.addEventListener('abort', () => reject(job.signal.reason)))
   }
   // Small timeouts and retries, so that every delivery of a test has given up before it ends.
-  const brief = serverless.start({ handler, returnAggregateStream: true, webhooks: { attempts: 3, initialDelay: 5, timeout: 50 } })
+  const brief = serverless.start({ handler, returnAggregateStream: true, webhooks: { attempts: 3, initialDelay: 5, timeout: 200 } })
   // Attempts that outlast the test: a route that waited for delivery would never answer in time.
   const patient = serverless.start({ handler, returnAggregateStream: true, webhooks: { attempts: 1, timeout: 600_000 } })
 
@@ -775,8 +789,8 @@ describe('a webhook receiver that is down or hangs', () => {
     const answered = await endJob(briefServer, ending, `${hanging.server.url}${path}`)
     expect(answered).toMatchObject({ status: endings[ending].expected.status })
     await vi.waitFor(
-      () => expect(warn).toHaveBeenCalledWith(`edgepod: webhook to ${hostOf(hanging.server.url)} not delivered after 3 attempts: timed out after 50 ms`),
-      { timeout: 3_000 }
+      () => expect(warn).toHaveBeenCalledWith(`edgepod: webhook to ${hostOf(hanging.server.url)} not delivered after 3 attempts: timed out after 200 ms`),
+      { timeout: 5_000 }
     )
     // Bounded: the receiver saw exactly the configured attempts, however long it holds them.
     expect(hanging.requestsTo(path)).toHaveLength(3)

@@ -1112,12 +1112,13 @@ describe('Idle streams killed by proxies/LB/runtime (need heartbeats)', () => {
 
   const quietJob = (tag: string) => JSON.stringify({ input: { tag, steps: [{ gate: 'late' }, { out: 'late' }] } })
 
-  it("keeps a stream alive through a proxy's 150 ms idle limit for 4 times as long, with : ping comments, exact on the wire", async () => {
-    const server = await listen(scriptedWorker({ keepAlive: 50 }))
-    const proxy = await idleKillingProxy(server.port, 150)
+  it("keeps a stream alive through a proxy's 400 ms idle limit for 3 times as long, with : ping comments, exact on the wire", async () => {
+    // Pings every 100 ms against a 400 ms limit: a busy machine may stall the loop 300 ms and pass.
+    const server = await listen(scriptedWorker({ keepAlive: 100 }))
+    const proxy = await idleKillingProxy(server.port, 400)
     const tag = newTag('idle')
     const stream = textOf(await fetch(`${proxy}/stream`, { method: 'POST', body: quietJob(tag) }))
-    // Pings are at least 50 ms of quiet apart: 12 of them span 600 ms, four times the proxy's limit.
+    // Pings are at least 100 ms of quiet apart: 12 of them span 1.2 s, three times the proxy's limit.
     await stream.until((text) => occurrences(text, ': ping\n\n') >= 12)
     openAt(`${tag}:late`)
     const text = await stream.rest()
@@ -1127,7 +1128,7 @@ describe('Idle streams killed by proxies/LB/runtime (need heartbeats)', () => {
 
   it('(that proxy does drop a quiet stream: without pings, the same job loses its reader)', async () => {
     const server = await listen(scriptedWorker({ keepAlive: 60_000 }))
-    const proxy = await idleKillingProxy(server.port, 150)
+    const proxy = await idleKillingProxy(server.port, 400)
     const tag = newTag('idle-control')
     const stream = textOf(await fetch(`${proxy}/stream`, { method: 'POST', body: quietJob(tag) }))
     await stream.rest().catch(() => '')
