@@ -118,11 +118,14 @@ try {
   const loadEnds = started + 1_000 * number('duration')
   const stop = () => Date.now() >= loadEnds
   let peakRss = 0
-  // Open SSE connections, each second once the streams have all started (after 10 s).
-  const open: number[] = []
+  // Streams under way and SSE connections open, each second once the loops have all started.
+  const underWay: number[] = []
+  const connections: number[] = []
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, treeRss(processTree(server.pid)))
-    if (Date.now() - started >= 10_000 && !stop()) open.push(openStreams.now)
+    if (Date.now() - started < 10_000 || stop()) return
+    underWay.push(openStreams.streams)
+    connections.push(openStreams.connections)
   }, 1_000)
   const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(tally)}`), 30_000)
   const book = new StormBook(stormPlan, tally)
@@ -148,7 +151,8 @@ try {
     command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
     plan: { streams, concurrency, maxQueue: number('max-queue'), duration: number('duration'), streamPlan, stormPlan },
     loadSeconds,
-    openStreams: summaryOf(open),
+    streamsUnderWay: summaryOf(underWay),
+    sseConnectionsOpen: summaryOf(connections),
     tally,
     memory: { baseline, drained, end, peakRss },
   }

@@ -23,7 +23,7 @@ export interface StreamPlan {
 type Reading = { ended: 'done'; status: string } | { ended: 'cut' } | { ended: 'closed' }
 
 /** What a reader knows of its job so far. */
-interface Progress {
+export interface Progress {
   lastId: number
   seen: Uint8Array
   next: number
@@ -33,27 +33,33 @@ interface Progress {
 /** How many connections one stream may take before the soak stops resuming it. */
 const MAX_CONNECTIONS = 200
 
-/** SSE connections open now: the soak samples it to show how many streams it really held. */
-export const openStreams = { now: 0 }
+/**
+ * Now: streams under way (from `POST /stream` to their `done`, resumes included, 429 waits not),
+ * and SSE connections open (headers received, body being read). The soak samples both.
+ */
+export const openStreams = { streams: 0, connections: 0 }
 
 /**
  * Reads one connection's events into `progress`; cuts it after `cutAfter` outputs (if ≥ 0).
- * Each fault is counted once: an id that does not follow by 1 as a bad id, an output seen before
- * as a duplicate, one after a gap as out of order; what never came is counted at `done`.
+ * Each kind of fault has its count: an id that does not follow the last by 1 (or comes after
+ * `done`), an output seen before, one after a gap; what never came is counted once, at `done`.
  */
-function readEvents(response: IncomingMessage, progress: Progress, tally: Tally, cutAfter: number, jobId: string): Promise<Reading> {
-  openStreams.now++
+export function readEvents(response: IncomingMessage, progress: Progress, tally: Tally, cutAfter: number, jobId: string): Promise<Reading> {
+  openStreams.connections++
   return new Promise((resolve) => {
     let outputs = 0
     let settled = false
+    let cut = false
     const settle = (reading: Reading) => {
       if (settled) return
       settled = true
-      openStreams.now--
+      openStreams.connections--
       resolve(reading)
     }
     const parser = createParser({
       onEvent(event) {
+        // The rest of the chunk a cut arrived in: a client that went away never saw it.
+        if (cut) return
         if (progress.done) return fail(tally, 'badEventIds', `${jobId}: event ${event.id} after done`)
         const id = Number(event.id)
         if (id !== progress.lastId + 1) fail(tally, 'badEventIds', `${jobId}: event id ${id} after ${progress.lastId}`)
@@ -62,7 +68,6 @@ function readEvents(response: IncomingMessage, progress: Progress, tally: Tally,
           progress.done = true
           return settle({ ended: 'done', status: (JSON.parse(event.data) as { status: string }).status })
         }
-        if (settled) return
         const { i } = JSON.parse(event.data) as { i: number }
         tally.streamOutputs++
         if (progress.seen[i]) fail(tally, 'duplicatedOutputs', `${jobId}: output ${i} twice`)
@@ -70,6 +75,7 @@ function readEvents(response: IncomingMessage, progress: Progress, tally: Tally,
         progress.seen[i] = 1
         progress.next = i + 1
         if (++outputs === cutAfter) {
+          cut = true
           response.destroy()
           settle({ ended: 'cut' })
         }
@@ -87,11 +93,20 @@ function readEvents(response: IncomingMessage, progress: Progress, tally: Tally,
 /** Runs one stream job to its end, resuming through the cuts (a 429 is waited out and counted). */
 async function oneStream(url: string, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
   const body = JSON.stringify({ input: plan.input, policy: { ttl: plan.ttl } })
-  let response = await send(url, { method: 'POST', path: '/stream', body, headers: { accept: 'text/event-stream' } })
-  if (response.statusCode !== 200) {
-    await refusal(tally, response, 'POST /stream', 'streamRefused429')
-    return
+  openStreams.streams++
+  let response: IncomingMessage
+  try {
+    response = await send(url, { method: 'POST', path: '/stream', body, headers: { accept: 'text/event-stream' } })
+    if (response.statusCode === 200) return await followStream(url, response, plan, tally, random)
+  } finally {
+    openStreams.streams--
   }
+  await refusal(tally, response, 'POST /stream', 'streamRefused429')
+}
+
+/** Reads a stream job from its first answer to its `done`, resuming through the cuts. */
+async function followStream(url: string, first: IncomingMessage, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
+  let response = first
   const jobId = String(response.headers['x-job-id'])
   const progress: Progress = { lastId: 0, seen: new Uint8Array(plan.input.count), next: 0, done: false }
   tally.streams++

@@ -4,11 +4,15 @@
  * cancels) and finds nothing lost; and its verdict, which must fail a run for each kind of fault.
  */
 import { execFile } from 'node:child_process'
+import type { IncomingMessage } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { readEvents } from '../soak/streams.ts'
+import type { Progress } from '../soak/streams.ts'
 import { emptyTally } from '../soak/tally.ts'
 import { soakVerdict, HEAP_SLACK_BYTES } from '../soak/verdict.ts'
 import type { SoakStats } from '../soak/worker.ts'
@@ -32,6 +36,34 @@ describe('npm run soak, in miniature', () => {
     expect(tally.runCompleted + tally.runCancelled).toBe(tally.runAccepted)
     expect(report.memory.end.heldJobs).toBe(0)
   }, 90_000)
+})
+
+describe('the soak reader', () => {
+  const frame = (id: number, event: string, data: string) => `id: ${id}\nevent: ${event}\ndata: ${data}\n\n`
+  /** An answer whose whole body comes in one chunk, as it often does under load. */
+  const answer = (body: string) => Readable.from([body]) as unknown as IncomingMessage
+  const fresh = (): Progress => ({ lastId: 0, seen: new Uint8Array(4), next: 0, done: false })
+  const outputs = (ids: number[], values = ids.map((id) => id - 1)) => ids.map((id, k) => frame(id, 'output', `{"i":${values[k]}}`)).join('')
+
+  it('sees nothing past a cut, not even the rest of the chunk it came in: a resume starts after what was read', async () => {
+    const progress = fresh()
+    const tally = emptyTally()
+    const body = outputs([1, 2, 3, 4]) + frame(5, 'done', '{"status":"COMPLETED"}')
+    expect(await readEvents(answer(body), progress, tally, 2, 'job')).toEqual({ ended: 'cut' })
+    expect(progress).toMatchObject({ lastId: 2, next: 2, done: false })
+    expect(tally.streamOutputs).toBe(2)
+  })
+
+  it('counts a repeated output, a gap in ids and an event after done, each where it belongs', async () => {
+    const progress = fresh()
+    const tally = emptyTally()
+    const body = outputs([1, 2, 2, 4], [0, 1, 1, 3]) + frame(5, 'done', '{"status":"COMPLETED"}') + frame(6, 'output', '{"i":3}')
+    expect(await readEvents(answer(body), progress, tally, -1, 'job')).toEqual({ ended: 'done', status: 'COMPLETED' })
+    await new Promise((resolve) => setImmediate(resolve))
+    // 2 twice (a repeated id and output); 4 after 2 (a gap in ids, and output 3 where 2 was due); 6 after done.
+    expect(tally).toMatchObject({ duplicatedOutputs: 1, outOfOrderOutputs: 1, badEventIds: 3 })
+    expect([...progress.seen]).toEqual([1, 1, 0, 1])
+  })
 })
 
 describe('the soak verdict', () => {
