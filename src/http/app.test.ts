@@ -338,6 +338,17 @@ describe('Server-Sent Events', () => {
     expect(await response.text()).toBe('')
   })
 
+  it('gives a reader past the end of an ended job its done, not a 204: it saw events the log lost', async () => {
+    // A Durable Object that restarts loses the events of its last unwritten batch; a reader may
+    // have seen them, and comes back with an id beyond the log. It must still learn how it ended.
+    const w = worker({ handler: tokens(2) })
+    const sync = await (await w.fetch(post('/runsync', { input: {} }))).json()
+    const response = await w.fetch(get(`/stream/${sync.id}`, { ...sse, 'last-event-id': '9' }))
+    expect(response.status).toBe(200)
+    const text = await response.text()
+    expect(text).toBe(`: edgepod\n\nid: 3\nevent: done\ndata: ${JSON.stringify(w.engine.status(w.engine.get(sync.id)!, false))}\n\n`)
+  })
+
   it('sends a comment ping when the stream has been quiet for the keep-alive interval', async () => {
     vi.useFakeTimers()
     const w = worker({ handler: () => new Promise(() => {}), keepAlive: 15_000 })

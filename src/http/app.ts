@@ -117,9 +117,12 @@ const routes: Route[] = [
       const record = engine.require(c.req.param('id') ?? '')
       if (acceptsEventStream(c.req.header('accept') ?? null)) {
         const after = parseCount(c.req.header('last-event-id') ?? c.req.query('lastEventId'), 'Last-Event-ID', 0)
+        const { done, lastSeq } = record.log
         // The reader has seen `done`: 204 tells EventSource to stop reconnecting.
-        if (record.log.done && after >= record.log.lastSeq) return new Response(null, { status: 204 })
-        return sseResponse(engine, record, after, options, c.req.raw.method)
+        if (done && after === lastSeq) return new Response(null, { status: 204 })
+        // A reader past the end of an ended job saw events the log no longer has (a Durable
+        // Object that restarted before its last batch was written): it still gets the `done`.
+        return sseResponse(engine, record, done && after > lastSeq ? lastSeq - 1 : after, options, c.req.raw.method)
       }
       const afterParam = c.req.query('after')
       const after = afterParam === undefined ? undefined : parseCount(afterParam, 'after', 0)
