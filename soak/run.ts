@@ -18,7 +18,8 @@ import { parseArgs } from 'node:util'
 import { send } from '../bench/lib/http.ts'
 import { launchServer } from '../bench/lib/launch.ts'
 import { describeMachine } from '../bench/lib/machine.ts'
-import { processTree, treeRss } from '../bench/lib/proc.ts'
+import { processTree, sampleRss } from '../bench/lib/proc.ts'
+import { median, range } from '../bench/lib/stats.ts'
 import { openStreams, streamLoop } from './streams.ts'
 import type { StreamPlan } from './streams.ts'
 import { settleStorm, storm, StormBook, webhookReceiver } from './storm.ts'
@@ -62,8 +63,8 @@ const stormPlan: StormPlan = {
 const concurrency = streams + 50
 /** Least, median and most of a series of samples. */
 function summaryOf(samples: number[]): { min: number; median: number; max: number; samples: number } {
-  const sorted = [...samples].sort((a, b) => a - b)
-  return { min: sorted[0] ?? 0, median: sorted[Math.floor(sorted.length / 2)] ?? 0, max: sorted.at(-1) ?? 0, samples: sorted.length }
+  const [min, max] = range(samples)
+  return { min, median: median(samples), max, samples: samples.length }
 }
 
 /** The commit the run measured, marked dirty when the tree has changes. */
@@ -117,12 +118,11 @@ try {
   const started = Date.now()
   const loadEnds = started + 1_000 * number('duration')
   const stop = () => Date.now() >= loadEnds
-  let peakRss = 0
+  const rss = sampleRss(processTree(server.pid), 1_000)
   // Streams under way and SSE connections open, each second once the loops have all started.
   const underWay: number[] = []
   const connections: number[] = []
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, treeRss(processTree(server.pid)))
     if (Date.now() - started < 10_000 || stop()) return
     underWay.push(openStreams.streams)
     connections.push(openStreams.connections)
@@ -139,6 +139,7 @@ try {
   log('draining the queue and checking the last /run jobs')
   const drained = await statsOnce((s) => s.health.jobs.inQueue + s.health.jobs.inProgress === 0, 120_000)
   clearInterval(sampler)
+  const peakRss = rss.stop()
   await settleStorm(server.url, book, 30_000)
   receiver.close()
 

@@ -94,7 +94,6 @@ export function errorDetailFrom(error: unknown, exposeStack: boolean): ErrorDeta
 /** The message of a thrown value that cannot be read at all. */
 const UNREADABLE = 'a thrown value that cannot be read'
 
-
 /** The text of a value for an error message: strings as they are, everything else as JSON. */
 export function messageOf(value: unknown): string {
   if (typeof value === 'string') return value

@@ -14,10 +14,10 @@ import { describe, expect, it } from 'vitest'
 import { readEvents } from '../soak/streams.ts'
 import type { Progress } from '../soak/streams.ts'
 import { emptyTally } from '../soak/tally.ts'
+import { root } from './conformance/runtimes/spawn-server.ts'
 import { soakVerdict, HEAP_SLACK_BYTES } from '../soak/verdict.ts'
 import type { SoakStats } from '../soak/worker.ts'
 
-const root = new URL('..', import.meta.url).pathname
 
 describe('npm run soak, in miniature', () => {
   it('streams with resumes beside a /run storm past the queue, and loses, repeats and leaks nothing', async () => {

@@ -1,5 +1,7 @@
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
+import { expect } from 'vitest'
+import type { JobStatusObject } from '../../src/index.ts'
 
 /** Reads a live SSE response event by event, through an independent parser. */
 export function sseReader(response: Response) {
@@ -21,5 +23,19 @@ export function sseReader(response: Response) {
     },
     /** Stops reading: the client goes away. */
     cancel: () => reader.cancel().catch(() => {}),
+  }
+}
+
+/**
+ * Checks what every SSE stream owes its reader, whatever the handler did: ids `firstId`, +1, +2...
+ * with no gap, exactly one `done`, and it is the last event. Returns the outputs and the `done` data.
+ */
+export function checkedStream(events: EventSourceMessage[], firstId = 1) {
+  expect(events.map((event) => event.id)).toEqual(events.map((_, index) => String(firstId + index)))
+  expect(events.filter((event) => event.event === 'done')).toHaveLength(1)
+  expect(events.at(-1)?.event).toBe('done')
+  return {
+    outputs: events.filter((event) => event.event === 'output').map((event) => JSON.parse(event.data) as unknown),
+    done: JSON.parse(events.at(-1)!.data) as JobStatusObject,
   }
 }

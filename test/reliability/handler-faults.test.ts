@@ -19,14 +19,13 @@
  *   the reason, a proper `done`, earlier outputs kept.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { EventSourceMessage } from 'eventsource-parser/stream'
 import { serverless } from 'edgepod'
 import type { Job, JobStatusObject, WorkerConfig } from 'edgepod'
 import { serve } from 'edgepod/node'
 import type { NodeServer } from 'edgepod/node'
 import { gate } from '../helpers/gate.ts'
 import { serveRecording } from '../helpers/recording-server.ts'
-import { sseReader } from '../helpers/sse-reader.ts'
+import { checkedStream, sseReader } from '../helpers/sse-reader.ts'
 
 interface FetchesRequests {
   fetch(request: Request): Response | Promise<Response>
@@ -47,20 +46,6 @@ const idleHealth = (jobs: Partial<Record<'completed' | 'failed' | 'retried', num
   jobs: { completed: 0, failed: 0, inProgress: 0, inQueue: 0, retried: 0, ...jobs },
   workers: { idle: concurrency, running: 0 },
 })
-
-/**
- * Checks what every SSE stream owes its reader, whatever the handler did: ids 1, 2, 3... with no
- * gap, exactly one `done`, and it is the last event. Returns the outputs and the `done` data.
- */
-function checkedStream(events: EventSourceMessage[], firstId = 1) {
-  expect(events.map((event) => event.id)).toEqual(events.map((_, index) => String(firstId + index)))
-  expect(events.filter((event) => event.event === 'done')).toHaveLength(1)
-  expect(events.at(-1)?.event).toBe('done')
-  return {
-    outputs: events.filter((event) => event.event === 'output').map((event) => JSON.parse(event.data) as unknown),
-    done: JSON.parse(events.at(-1)!.data) as JobStatusObject,
-  }
-}
 
 /** Creates a job with `POST /stream` and reads its SSE answer to the end. */
 async function streamed(worker: FetchesRequests, body: unknown) {
