@@ -6,13 +6,19 @@
  *   --runtimes node,bun,deno,workerd   --variants raw,raw-batched,hono-stream-sse,edgepod
  *   --metrics throughput,latency,...   --reps 5   --quick (small loads, to check the harness)
  *   --out bench/results/latest.json    --report-from FILE (print the report of a saved run)
+ *   --baseline GIT-REF (adds edgepod-baseline: edgepod built from that commit's src/)
+ *
+ * Before/after in one paired run: `npm run bench -- --variants edgepod --baseline main` serves this
+ * tree's edgepod and main's side by side, and the report ends with their paired ratios.
  * @module
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { VariantName } from './hosts/load-variant.ts'
-import { variantNames } from './hosts/load-variant.ts'
+import { baselineSrcVariable, baselineVariant, variantNames } from './hosts/load-variant.ts'
+import type { Baseline } from './lib/baseline.ts'
+import { checkOutBaseline } from './lib/baseline.ts'
 import { readStream } from './lib/http.ts'
 import type { BenchServer, RuntimeName } from './lib/launch.ts'
 import { launch, runtimeNames } from './lib/launch.ts'
@@ -40,6 +46,7 @@ const { values: options } = parseArgs({
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/latest.json' },
     'report-from': { type: 'string' },
+    baseline: { type: 'string' },
   },
 })
 
@@ -48,6 +55,39 @@ function listOption<T extends string>(value: string, allowed: readonly T[], what
   const unknown = chosen.filter((name) => !allowed.includes(name as T))
   if (unknown.length) throw new Error(`unknown ${what}: ${unknown.join(', ')}; known: ${allowed.join(', ')}`)
   return chosen as T[]
+}
+
+/**
+ * The variants to serve: those of `--variants`, plus edgepod-baseline when there is a `--baseline`
+ * (which edgepod-baseline cannot do without: it has no sources of its own).
+ */
+function variantsOf(value: string, baseline: string | undefined): VariantName[] {
+  const chosen = listOption<VariantName>(value, [...variantNames, baselineVariant], 'variants')
+  if (baseline === undefined) {
+    if (chosen.includes(baselineVariant)) {
+      throw new Error(`${baselineVariant} is edgepod built from another commit: name that commit with --baseline <git-ref>`)
+    }
+    return chosen
+  }
+  if (!baseline) throw new Error('--baseline: give a git ref (a branch, tag, commit, HEAD~1...)')
+  return chosen.includes(baselineVariant) ? chosen : [...chosen, baselineVariant]
+}
+
+/**
+ * Removes the baseline's worktree if the run is interrupted: exiting runs the 'exit' handlers,
+ * which also stop the servers' process groups. Gives the function that stops listening.
+ */
+function removeOnSignal(baseline: Baseline): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    baseline.remove()
+    process.exit(signal === 'SIGINT' ? 130 : 143)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  return () => {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
 }
 
 /** `list` turned `by` places, so each variant takes every position over the repetitions. */
@@ -73,17 +113,32 @@ async function main(): Promise<void> {
     return
   }
   const runtimes = listOption(options.runtimes, runtimeNames, 'runtimes')
-  const variants = listOption(options.variants, variantNames, 'variants')
+  const variants = variantsOf(options.variants, options.baseline)
   const names = listOption(options.metrics, metrics.map((metric) => metric.name), 'metrics')
   const chosen = metrics.filter((metric) => names.includes(metric.name))
   const reps = Number(options.reps)
+  const baseline = options.baseline === undefined ? undefined : checkOutBaseline(options.baseline)
+  const stopListening = baseline && removeOnSignal(baseline)
+  try {
+    await runAll(runtimes, variants, chosen, reps, baseline)
+  } finally {
+    stopListening?.()
+    baseline?.remove()
+  }
+}
+
+/** Runs every repetition, saving after each runtime's, and prints the report. */
+async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: Metric[], reps: number, baseline?: Baseline): Promise<void> {
   const run: BenchRun = {
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     startedAt: new Date().toISOString(),
     seconds: 0,
     machine: describeMachine(),
+    ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit } } : {}),
     records: [],
   }
+  // The baseline's sources reach its server only: the other variants are served as without it.
+  const envOf = (variant: VariantName) => (variant === baselineVariant && baseline ? { [baselineSrcVariable]: baseline.src } : {})
   const started = performance.now()
   const save = () => {
     run.seconds = (performance.now() - started) / 1000
@@ -95,7 +150,7 @@ async function main(): Promise<void> {
       const servers = new Map<VariantName, BenchServer>()
       try {
         for (const variant of variants) {
-          const server = await launch(runtime as RuntimeName, variant)
+          const server = await launch(runtime, variant, envOf(variant))
           servers.set(variant, server)
           await warmUp(server, variant)
         }

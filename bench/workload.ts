@@ -1,6 +1,6 @@
 /**
- * The one workload every variant serves: an async generator yielding `{"i":k,"token":"word"}`, as
- * in perf-anchors.md. A probe records how the generator ended, for the cancellation metric.
+ * The one workload every variant serves: an async generator yielding `{"i":k,"token":"word"}`, the
+ * shape of a token stream. A probe records how the generator ended, for the cancellation metric.
  * @module
  */
 

@@ -1,15 +1,23 @@
 /**
  * The benchmark measures what it claims: every variant serves the same workload, the same runsync
- * answer and the same cancellation probe, and the report pairs ratios repetition by repetition.
- * No timings here: the targets live in bench/.
+ * answer and the same cancellation probe, a baseline checked out from git serves what edgepod
+ * does, and the report pairs ratios repetition by repetition. No timings here: the targets live
+ * in bench/.
  */
-import { describe, expect, it } from 'vitest'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { VariantName } from '../bench/hosts/load-variant.ts'
-import { loadVariant, variantNames } from '../bench/hosts/load-variant.ts'
+import { baselineSrcVariable, baselineVariant, loadVariant, variantNames } from '../bench/hosts/load-variant.ts'
+import type { Baseline } from '../bench/lib/baseline.ts'
+import { checkOutBaseline } from '../bench/lib/baseline.ts'
 import type { BenchRecord } from '../bench/lib/report.ts'
 import { reportOf } from '../bench/lib/report.ts'
 import { streamTargetOf } from '../bench/lib/http.ts'
 import type { WorkloadParams } from '../bench/workload.ts'
+import { root } from './conformance/runtimes/spawn-server.ts'
 import { sseReader } from './helpers/sse-reader.ts'
 
 function streamRequest(variant: VariantName, params: WorkloadParams): Request {
@@ -58,6 +66,79 @@ describe.each(variantNames)('bench variant %s', (variant) => {
   })
 })
 
+async function outputsOf(variant: VariantName, n: number): Promise<unknown[]> {
+  const worker = await loadVariant(variant)
+  const events = await sseReader(await worker.fetch(streamRequest(variant, { n, tick: 0 }))).rest()
+  return events.filter((event) => event.event === undefined || event.event === 'output').map((event) => JSON.parse(event.data))
+}
+
+async function runsyncOf(variant: VariantName): Promise<{ status: string; output: unknown[] }> {
+  const worker = await loadVariant(variant)
+  const response = await worker.fetch(
+    new Request('http://bench/runsync', { method: 'POST', body: JSON.stringify({ input: { n: 5, tick: 0 } }), headers: { 'content-type': 'application/json' } })
+  )
+  const { status, output } = (await response.json()) as { status: string; output: unknown[] }
+  return { status, output }
+}
+
+const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: root, encoding: 'utf8' })
+
+describe(`bench variant ${baselineVariant}, from a worktree of HEAD`, () => {
+  let baseline: Baseline | undefined
+  beforeAll(() => {
+    baseline = checkOutBaseline('HEAD')
+    process.env[baselineSrcVariable] = baseline.src
+  })
+  afterAll(() => {
+    delete process.env[baselineSrcVariable]
+    baseline?.remove()
+  })
+
+  it("checks HEAD out outside the repository: the variant imports that worktree's src/, not this tree's", () => {
+    expect(baseline!.commit).toBe(execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim())
+    expect(baseline!.src.startsWith(root)).toBe(false)
+    expect(existsSync(baseline!.src)).toBe(true)
+    expect(worktrees()).toContain(baseline!.dir)
+  })
+
+  it('streams the same 300 outputs as edgepod', async () => {
+    const expected = Array.from({ length: 300 }, (_, i) => ({ i, token: 'word' }))
+    expect(await outputsOf(baselineVariant, 300)).toEqual(expected)
+    expect(await outputsOf('edgepod', 300)).toEqual(expected)
+  })
+
+  it('answers /runsync as edgepod does', async () => {
+    const expected = { status: 'COMPLETED', output: Array.from({ length: 5 }, (_, i) => ({ i, token: 'word' })) }
+    expect(await runsyncOf(baselineVariant)).toEqual(expected)
+    expect(await runsyncOf('edgepod')).toEqual(expected)
+  })
+})
+
+describe('bench --baseline', () => {
+  it('removes its worktree, the temporary directory included, and leaves node_modules alone', () => {
+    const baseline = checkOutBaseline('HEAD')
+    expect(existsSync(`${baseline.dir}/node_modules/hono/package.json`)).toBe(true)
+    baseline.remove()
+    baseline.remove()
+    expect(existsSync(baseline.dir)).toBe(false)
+    expect(worktrees()).not.toContain(baseline.dir)
+    expect(existsSync(`${root}node_modules/hono/package.json`)).toBe(true)
+  })
+
+  it('refuses what is not a commit, and edgepod-baseline without --baseline, before starting anything', () => {
+    // No repetitions and a scratch --out: should a refusal ever go missing, nothing runs or is overwritten.
+    const out = join(tmpdir(), 'edgepod-bench-refusal.json')
+    const bench = (...args: string[]) =>
+      spawnSync(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--runtimes', 'node', '--reps', '0', '--out', out, ...args], { cwd: root, encoding: 'utf8' })
+    const withoutRef = bench('--variants', `edgepod,${baselineVariant}`)
+    expect(withoutRef.status).not.toBe(0)
+    expect(withoutRef.stderr).toContain('--baseline <git-ref>')
+    const notACommit = bench('--baseline', 'no-such-ref-anywhere')
+    expect(notACommit.status).not.toBe(0)
+    expect(notACommit.stderr).toContain('--baseline no-such-ref-anywhere: not a commit')
+  })
+})
+
 describe('bench report', () => {
   it('gives the median of ratios paired by repetition, not the ratio of medians', () => {
     const record = (rep: number, variant: VariantName, eventsPerSecond: number): BenchRecord => ({
@@ -73,5 +154,36 @@ describe('bench report', () => {
     const row = report.split('\n').find((line) => line.startsWith('| node | edgepod |'))
     expect(row).toContain('0.90×')
     expect(row).toContain('(99–200)')
+  })
+
+  it('ends a run with a baseline with edgepod ÷ baseline, paired by repetition', () => {
+    const record = (rep: number, variant: VariantName, metric: string, figures: Record<string, number>): BenchRecord => ({ rep, runtime: 'node', variant, metric, figures })
+    const records = [
+      record(1, 'edgepod', 'throughput', { eventsPerSecond: 300 }),
+      record(1, baselineVariant, 'throughput', { eventsPerSecond: 100 }),
+      record(2, 'edgepod', 'throughput', { eventsPerSecond: 100 }),
+      record(2, baselineVariant, 'throughput', { eventsPerSecond: 200 }),
+      record(3, 'edgepod', 'throughput', { eventsPerSecond: 110 }),
+      record(3, baselineVariant, 'throughput', { eventsPerSecond: 100 }),
+      record(1, 'edgepod', 'runsync', { requestsPerSecond: 50, p99: 4 }),
+      record(1, baselineVariant, 'runsync', { requestsPerSecond: 100, p99: 2 }),
+    ]
+    const baseline = { ref: 'main', commit: '0123456789abcdef' }
+    const report = reportOf({ command: 'test', startedAt: 'now', seconds: 1, machine: {}, baseline, records })
+    expect(report).toContain(`- ${baselineVariant}: \`main\` = 0123456789abcdef`)
+    // The baseline is a row of the variants' tables like any other.
+    expect(report.split('\n').some((line) => line.startsWith(`| node | ${baselineVariant} |`))).toBe(true)
+    const table = report.slice(report.indexOf(`### edgepod against ${baselineVariant}`)).split('\n')
+    expect(table[0]).toContain('`main`, 0123456789')
+    const cellsOf = (start: string) => table.find((line) => line.startsWith(start))!.split('|').map((cell) => cell.trim())
+    const header = cellsOf('| runtime |')
+    const row = cellsOf('| node |')
+    // Paired ratios 3, 0.5 and 1.1: median 1.10. Runsync: 0.5 for req/s, 2 for p99.
+    expect(row[header.indexOf('stream events/s')]).toBe('1.10×')
+    expect(row[header.indexOf('/runsync req/s')]).toBe('0.50×')
+    expect(row[header.indexOf('/runsync p99')]).toBe('2.00×')
+    expect(reportOf({ command: 'test', startedAt: 'now', seconds: 1, machine: {}, records: records.filter((one) => one.variant === 'edgepod') })).not.toContain(
+      '### edgepod against'
+    )
   })
 })

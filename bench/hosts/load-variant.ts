@@ -5,16 +5,34 @@
  */
 import type { BenchWorker } from '../variants/reference-routes.ts'
 
-/** The variants a host can serve, by file name. */
+/** The variants a run serves unless told otherwise, by file name. */
 export const variantNames = ['raw', 'raw-batched', 'hono-stream-sse', 'edgepod'] as const
 
-/** One of {@link variantNames}. */
-export type VariantName = (typeof variantNames)[number]
+/**
+ * edgepod built from another commit's `src/`, for a before/after comparison in one paired run. Not
+ * in {@link variantNames}: it has no sources until `npm run bench -- --baseline <git-ref>` checks
+ * them out.
+ */
+export const baselineVariant = 'edgepod-baseline'
+
+/** One of {@link variantNames}, or {@link baselineVariant}. */
+export type VariantName = (typeof variantNames)[number] | typeof baselineVariant
+
+/** The variants serving edgepod's own routes (`POST /stream`, `/run`...) rather than the references'. */
+export const edgepodVariants: readonly VariantName[] = ['edgepod', baselineVariant]
+
+/**
+ * The environment variable holding the path of the baseline's `src/index.ts`. The launcher sets it
+ * for {@link baselineVariant} only.
+ */
+export const baselineSrcVariable = 'EDGEPOD_BASELINE_SRC'
+
+const servable: readonly string[] = [...variantNames, baselineVariant]
 
 /** The file of the variant named on a host's command line; throws for an unknown name. */
 export function variantUrl(name: string | undefined): URL {
-  if (!variantNames.includes(name as VariantName)) {
-    throw new Error(`usage: <host> <variant>, one of ${variantNames.join(', ')}; got ${name}`)
+  if (!servable.includes(name ?? '')) {
+    throw new Error(`usage: <host> <variant>, one of ${servable.join(', ')}; got ${name}`)
   }
   return new URL(`../variants/${name}.ts`, import.meta.url)
 }

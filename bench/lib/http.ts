@@ -1,11 +1,12 @@
 /**
- * The load generator's requests, over `node:http` (lighter than fetch, as in perf-anchors.md),
+ * The load generator's requests, over `node:http` (lighter than fetch, so the client costs less than the servers it measures),
  * and how each variant is asked for the workload.
  * @module
  */
 import { Agent, request as httpRequest } from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { VariantName } from '../hosts/load-variant.ts'
+import { edgepodVariants } from '../hosts/load-variant.ts'
 import type { ProbeRecord, WorkloadParams } from '../workload.ts'
 import { wallClock } from '../workload.ts'
 
@@ -19,7 +20,7 @@ export interface Target {
 
 /** The request that streams the workload: the references' `GET /sse`, edgepod's `POST /stream`. */
 export function streamTargetOf(variant: VariantName, params: WorkloadParams): Target {
-  if (variant === 'edgepod') return { method: 'POST', path: '/stream', body: JSON.stringify({ input: params }) }
+  if (edgepodVariants.includes(variant)) return { method: 'POST', path: '/stream', body: JSON.stringify({ input: params }) }
   const query = new URLSearchParams(Object.entries(params).map(([key, value]) => [key, String(value)]))
   return { method: 'GET', path: `/sse?${query}` }
 }
@@ -29,7 +30,7 @@ export function streamTargetOf(variant: VariantName, params: WorkloadParams): Ta
  * headers) and ends with its `done` event.
  */
 export function framesAround(variant: VariantName): { before: number; after: number } {
-  return variant === 'edgepod' ? { before: 1, after: 1 } : { before: 0, after: 0 }
+  return edgepodVariants.includes(variant) ? { before: 1, after: 1 } : { before: 0, after: 0 }
 }
 
 /** Sends `target` and resolves with the response, its body unread. */

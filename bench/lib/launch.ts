@@ -34,10 +34,13 @@ function commandOf(runtime: RuntimeName, variant: VariantName): [string, string[
   }
 }
 
-/** Serves `variant` on `runtime`; resolves once it prints its URL. */
-export function launch(runtime: RuntimeName, variant: VariantName): Promise<BenchServer> {
+/**
+ * Serves `variant` on `runtime`; resolves once it prints its URL. `env` is added to this process's
+ * environment for this server only (the baseline's sources, for `edgepod-baseline`).
+ */
+export function launch(runtime: RuntimeName, variant: VariantName, env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
   const [command, args] = commandOf(runtime, variant)
-  return launchServer(`${runtime}/${variant}`, command, args)
+  return launchServer(`${runtime}/${variant}`, command, args, env)
 }
 
 /**

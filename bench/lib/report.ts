@@ -1,10 +1,12 @@
 /**
  * The Markdown report: for every metric, runtime and variant, the median over repetitions, the
  * min–max, and ratios to the references paired repetition by repetition (the machine is noisy:
- * absolute numbers move, ratios within one repetition hold).
+ * absolute numbers move, ratios within one repetition hold). A run with a baseline ends with
+ * edgepod's ratios to it, paired the same way.
  * @module
  */
 import type { VariantName } from '../hosts/load-variant.ts'
+import { baselineVariant } from '../hosts/load-variant.ts'
 import type { RuntimeName } from './launch.ts'
 import { median, range } from './stats.ts'
 
@@ -24,6 +26,8 @@ export interface BenchRun {
   startedAt: string
   seconds: number
   machine: Record<string, string>
+  /** The commit `edgepod-baseline` was built from (`--baseline`): the ref as given, and its hash. */
+  baseline?: { ref: string; commit: string }
   records: BenchRecord[]
 }
 
@@ -130,6 +134,18 @@ const tables: Table[] = [
   },
 ]
 
+/** The figures compared between edgepod and its baseline, in the report's last table. */
+const baselineFigures: { metric: string; figure: string; label: string }[] = [
+  { metric: 'throughput', figure: 'eventsPerSecond', label: 'stream events/s' },
+  { metric: 'throughput', figure: 'eventsPerServerCpuSecond', label: 'events per server CPU-s' },
+  { metric: 'latency', figure: 'p50', label: 'first event p50' },
+  { metric: 'latency', figure: 'p99', label: 'first event p99' },
+  { metric: 'concurrency', figure: 'growthMB', label: '1,000 streams RSS growth' },
+  { metric: 'runsync', figure: 'requestsPerSecond', label: '/runsync req/s' },
+  { metric: 'runsync', figure: 'p99', label: '/runsync p99' },
+  { metric: 'jobs', figure: 'jobsPerSecond', label: '/run jobs/s' },
+]
+
 function cell(values: number[], column: Column): string {
   const middle = column.format(median(values))
   if (!column.spread || values.length < 2) return middle
@@ -148,12 +164,38 @@ function pairedRatio(records: BenchRecord[], variant: VariantName, against: Vari
   return ratios.length ? `${median(ratios).toFixed(2)}×` : '—'
 }
 
+/** edgepod ÷ edgepod-baseline for {@link baselineFigures}, a row per runtime; none without a baseline. */
+function baselineTable(run: BenchRun): string[] {
+  const records = run.records.filter((record) => record.variant === baselineVariant)
+  if (records.length === 0) return []
+  const figures = baselineFigures.filter(({ metric }) => records.some((record) => record.metric === metric))
+  const of = run.baseline ? ` (\`${run.baseline.ref}\`, ${run.baseline.commit.slice(0, 10)})` : ''
+  const lines = [
+    `### edgepod against ${baselineVariant}${of}: edgepod ÷ baseline, paired by repetition`,
+    '',
+    'Above 1× is more for edgepod: better for rates, worse for ms and MB.',
+    '',
+    `| runtime | ${figures.map(({ label }) => label).join(' | ')} |`,
+    `|${' --- |'.repeat(1 + figures.length)}`,
+  ]
+  for (const runtime of new Set(records.map((record) => record.runtime))) {
+    const ratios = figures.map(({ metric, figure }) => {
+      const paired = run.records.filter((record) => record.runtime === runtime && record.metric === metric)
+      return pairedRatio(paired, 'edgepod', baselineVariant, figure)
+    })
+    lines.push(`| ${runtime} | ${ratios.join(' | ')} |`)
+  }
+  lines.push('')
+  return lines
+}
+
 /** The report of `run` as Markdown. */
 export function reportOf(run: BenchRun): string {
   const lines = [
     `Command: \`${run.command}\`, started ${run.startedAt}, took ${Math.round(run.seconds)} s.`,
     '',
     ...Object.entries(run.machine).map(([name, value]) => `- ${name}: ${value}`),
+    ...(run.baseline ? [`- ${baselineVariant}: \`${run.baseline.ref}\` = ${run.baseline.commit}`] : []),
     '',
   ]
   for (const table of tables) {
@@ -177,5 +219,6 @@ export function reportOf(run: BenchRun): string {
     }
     lines.push('')
   }
+  lines.push(...baselineTable(run))
   return lines.join('\n')
 }

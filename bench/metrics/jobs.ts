@@ -1,10 +1,11 @@
 /**
  * `/run` jobs completed per second: 10 clients each submit a 5-yield job with `POST /run`, then
- * ask `GET /status/:id` until it is terminal, and start the next. edgepod only: the references
- * have no job API.
+ * ask `GET /status/:id` until it is terminal, and start the next. edgepod (and its baseline) only:
+ * the references have no job API.
  * @module
  */
 import { Agent } from 'node:http'
+import { edgepodVariants } from '../hosts/load-variant.ts'
 import { send, textOf } from '../lib/http.ts'
 import { processTree, startCpuMeter } from '../lib/proc.ts'
 import type { Metric } from './metric.ts'
@@ -22,7 +23,7 @@ async function jsonOf(url: string, target: Parameters<typeof send>[1], agent: Ag
 /** @see module */
 export const jobs: Metric = {
   name: 'jobs',
-  variants: ['edgepod'],
+  variants: edgepodVariants,
   async run({ url, pid, quick }) {
     const duration = quick ? 1_000 : 5_000
     const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS })

@@ -1,0 +1,298 @@
+import { describe, it, expect, vi } from 'vitest'
+import type { LogEventType } from './event-log.ts'
+import { EventLog } from './event-log.ts'
+
+function logWith(...events: Array<[LogEventType, string]>): EventLog {
+  const log = new EventLog()
+  for (const [type, json] of events) log.append(type, json)
+  return log
+}
+
+describe('EventLog', () => {
+  describe('a new log', () => {
+    it('is empty, numbered from zero and not done', () => {
+      const log = new EventLog()
+      expect(log.lastSeq).toBe(0)
+      expect(log.baseSeq).toBe(0)
+      expect(log.jsonLength).toBe(0)
+      expect(log.done).toBe(false)
+      expect(log.after(0)).toEqual([])
+      expect(log.at(0)).toBeUndefined()
+      expect(log.at(1)).toBeUndefined()
+      expect(log.outputs()).toEqual([])
+    })
+  })
+
+  describe('append', () => {
+    it('numbers events from 1 and returns each seq', () => {
+      const log = new EventLog()
+      expect(log.append('output', '"a"')).toBe(1)
+      expect(log.append('progress', '0.5')).toBe(2)
+      expect(log.append('output', '"b"')).toBe(3)
+      expect(log.lastSeq).toBe(3)
+    })
+
+    it('stores the JSON exactly as given, with its seq and type', () => {
+      const log = logWith(['output', '{"a" : [1, 2]}'])
+      expect(log.at(1)).toEqual({ seq: 1, type: 'output', json: '{"a" : [1, 2]}' })
+    })
+
+    it('adds up the length of every JSON in UTF-16 units', () => {
+      const log = logWith(['output', '"abc"'], ['progress', '1'], ['output', '"😀"'])
+      expect(log.jsonLength).toBe(5 + 1 + 4)
+    })
+  })
+
+  describe('at', () => {
+    const log = logWith(['output', '"a"'], ['progress', '1'], ['done', '{}'])
+
+    it.each<[number, string | undefined]>([
+      [1, '"a"'],
+      [2, '1'],
+      [3, '{}'],
+    ])('finds event %d', (seq, json) => {
+      expect(log.at(seq)?.seq).toBe(seq)
+      expect(log.at(seq)?.json).toBe(json)
+    })
+
+    it.each<[number]>([[0], [-1], [4], [100]])('finds nothing at %d', (seq) => {
+      expect(log.at(seq)).toBeUndefined()
+    })
+  })
+
+  describe('after', () => {
+    const log = logWith(['output', '"a"'], ['progress', '1'], ['output', '"b"'], ['done', '{}'])
+
+    it.each<[number, number[]]>([
+      [-10, [1, 2, 3, 4]],
+      [0, [1, 2, 3, 4]],
+      [1, [2, 3, 4]],
+      [2, [3, 4]],
+      [3, [4]],
+      [4, []],
+      [99, []],
+    ])('after(%d) gives the events numbered %j, in order', (seq, expected) => {
+      expect(log.after(seq).map((event) => event.seq)).toEqual(expected)
+    })
+
+    it('returns a copy that appending to the log does not change', () => {
+      const growing = logWith(['output', '1'])
+      const snapshot = growing.after(0)
+      growing.append('output', '2')
+      expect(snapshot).toHaveLength(1)
+      expect(growing.after(0)).toHaveLength(2)
+    })
+  })
+
+  describe('a log longer than one batch', () => {
+    // Events are kept in batches of 256 joined strings: every event must still come back whole.
+    const types: LogEventType[] = ['output', 'output', 'progress', 'output', 'done']
+    const events = Array.from({ length: 1000 }, (_, i): [LogEventType, string] => [types[i % types.length]!, JSON.stringify({ i, s: '€'.repeat(i % 7) })])
+    const log = logWith(...events)
+
+    it('gives back every event, its type and its JSON exactly, by at and after', () => {
+      expect(log.lastSeq).toBe(1000)
+      const expected = events.map(([type, json], i) => ({ seq: i + 1, type, json }))
+      expect(expected.map((event) => log.at(event.seq))).toEqual(expected)
+      expect(log.after(0)).toEqual(expected)
+      expect(log.after(700)).toEqual(expected.slice(700))
+    })
+
+    it('answers typeAt and jsonAt as at does', () => {
+      for (const seq of [1, 255, 256, 257, 512, 513, 999, 1000]) {
+        expect(log.typeAt(seq)).toBe(log.at(seq)?.type)
+        expect(log.jsonAt(seq)).toBe(log.at(seq)?.json)
+      }
+      expect(log.typeAt(0)).toBeUndefined()
+      expect(log.typeAt(1001)).toBeUndefined()
+    })
+
+    it('keeps the outputs, the length and done', () => {
+      expect(log.outputs()).toEqual(events.filter(([type]) => type === 'output').map(([, json]) => json))
+      expect(log.jsonLength).toBe(events.reduce((sum, [, json]) => sum + json.length, 0))
+      expect(log.done).toBe(true)
+    })
+
+    it('is restored from its own events as it was', () => {
+      const restored = new EventLog({ baseSeq: 7, events: log.after(0) })
+      expect(restored.lastSeq).toBe(1007)
+      expect(restored.at(263)).toEqual({ ...log.at(256)!, seq: 263 })
+      expect(restored.outputs()).toEqual(log.outputs())
+    })
+  })
+
+  describe('outputs', () => {
+    it('gives the JSON of the output events only, in order', () => {
+      const log = logWith(['progress', '0'], ['output', '"a"'], ['progress', '0.5'], ['output', '"b"'], ['done', '{"status":"COMPLETED"}'])
+      expect(log.outputs()).toEqual(['"a"', '"b"'])
+    })
+
+    it('is empty when only progress and done were appended', () => {
+      expect(logWith(['progress', '1'], ['done', '{}']).outputs()).toEqual([])
+    })
+  })
+
+  describe('done', () => {
+    it('is false while only outputs and progress are in the log', () => {
+      const log = logWith(['output', '1'], ['progress', '2'])
+      expect(log.done).toBe(false)
+    })
+
+    it('is true once the done event is appended', () => {
+      const log = logWith(['output', '1'])
+      log.append('done', '{"status":"FAILED"}')
+      expect(log.done).toBe(true)
+    })
+
+    it('is true for a log holding only a done event', () => {
+      expect(logWith(['done', '{}']).done).toBe(true)
+    })
+  })
+
+  describe('onAppend', () => {
+    it('calls a listener once, at the next append, after the event is readable', () => {
+      const log = new EventLog()
+      const seen: number[] = []
+      const listener = vi.fn(() => {
+        seen.push(log.lastSeq)
+        expect(log.at(log.lastSeq)?.json).toBe('"first"')
+      })
+      log.onAppend(listener)
+      expect(listener).not.toHaveBeenCalled()
+      log.append('output', '"first"')
+      log.append('output', '"second"')
+      expect(listener).toHaveBeenCalledTimes(1)
+      expect(seen).toEqual([1])
+    })
+
+    it('calls every listener registered before the append', () => {
+      const log = new EventLog()
+      const listeners = [vi.fn(), vi.fn(), vi.fn()]
+      for (const listener of listeners) log.onAppend(listener)
+      log.append('progress', '1')
+      for (const listener of listeners) expect(listener).toHaveBeenCalledTimes(1)
+    })
+
+    it('calls a listener registered twice only once', () => {
+      const log = new EventLog()
+      const listener = vi.fn()
+      log.onAppend(listener)
+      log.onAppend(listener)
+      log.append('output', '1')
+      expect(listener).toHaveBeenCalledTimes(1)
+    })
+
+    it('does not call a listener that was removed', () => {
+      const log = new EventLog()
+      const removed = vi.fn()
+      const kept = vi.fn()
+      const off = log.onAppend(removed)
+      log.onAppend(kept)
+      off()
+      log.append('output', '1')
+      expect(removed).not.toHaveBeenCalled()
+      expect(kept).toHaveBeenCalledTimes(1)
+    })
+
+    it('lets a listener be removed after it was called, harmlessly', () => {
+      const log = new EventLog()
+      const listener = vi.fn()
+      const off = log.onAppend(listener)
+      log.append('output', '1')
+      expect(() => off()).not.toThrow()
+      log.append('output', '2')
+      expect(listener).toHaveBeenCalledTimes(1)
+    })
+
+    it('calls a listener that re-registers itself at the following append, not the current one', () => {
+      const log = new EventLog()
+      const calls: number[] = []
+      const listener = () => {
+        calls.push(log.lastSeq)
+        log.onAppend(listener)
+      }
+      log.onAppend(listener)
+      log.append('output', '1')
+      expect(calls).toEqual([1])
+      log.append('output', '2')
+      log.append('output', '3')
+      expect(calls).toEqual([1, 2, 3])
+    })
+
+    it('keeps pending listeners across a restart and calls them at the next append', () => {
+      const log = logWith(['output', '1'], ['done', '{}'])
+      const listener = vi.fn()
+      log.onAppend(listener)
+      log.restart()
+      expect(listener).not.toHaveBeenCalled()
+      log.append('output', '2')
+      expect(listener).toHaveBeenCalledTimes(1)
+    })
+  })
+
+  describe('restart', () => {
+    function restarted(): EventLog {
+      const log = logWith(['output', '"a"'], ['progress', '1'], ['done', '{"status":"FAILED"}'])
+      log.restart()
+      return log
+    }
+
+    it('drops the events of the old attempt but keeps the numbering', () => {
+      const log = restarted()
+      expect(log.lastSeq).toBe(3)
+      expect(log.baseSeq).toBe(3)
+      expect(log.done).toBe(false)
+      expect(log.outputs()).toEqual([])
+      expect(log.jsonLength).toBe(0)
+      expect(log.after(0)).toEqual([])
+      expect(log.at(1)).toBeUndefined()
+      expect(log.at(3)).toBeUndefined()
+    })
+
+    it('numbers the new attempt after the old one', () => {
+      const log = restarted()
+      expect(log.append('output', '"b"')).toBe(4)
+      expect(log.append('done', '{"status":"COMPLETED"}')).toBe(5)
+      expect(log.at(4)).toEqual({ seq: 4, type: 'output', json: '"b"' })
+      expect(log.at(5)?.type).toBe('done')
+      expect(log.at(6)).toBeUndefined()
+      expect(log.outputs()).toEqual(['"b"'])
+      expect(log.done).toBe(true)
+      expect(log.jsonLength).toBe(3 + '{"status":"COMPLETED"}'.length)
+    })
+
+    it.each<[number, number[]]>([
+      [0, [4, 5]],
+      [2, [4, 5]],
+      [3, [4, 5]],
+      [4, [5]],
+      [5, []],
+    ])('after(%d) gives the new attempt’s events %j: a reader from the old attempt misses nothing', (seq, expected) => {
+      const log = restarted()
+      log.append('output', '"b"')
+      log.append('done', '{}')
+      expect(log.after(seq).map((event) => event.seq)).toEqual(expected)
+    })
+
+    it('keeps numbering monotonic over several restarts, including empty attempts', () => {
+      const log = new EventLog()
+      const seqs: number[] = []
+      seqs.push(log.append('output', '1'))
+      log.restart()
+      log.restart()
+      seqs.push(log.append('output', '2'), log.append('done', '{}'))
+      log.restart()
+      seqs.push(log.append('progress', '3'))
+      expect(seqs).toEqual([1, 2, 3, 4])
+      expect(log.baseSeq).toBe(3)
+      expect(log.after(0).map((event) => event.seq)).toEqual([4])
+    })
+
+    it('restarts a log that never had events at zero', () => {
+      const log = new EventLog()
+      log.restart()
+      expect(log.lastSeq).toBe(0)
+      expect(log.append('output', '1')).toBe(1)
+    })
+  })
+})

@@ -1,0 +1,194 @@
+/**
+ * The in-memory store's log of one job. Every view of a job reads it: the SSE stream, the polled
+ * JSON stream, `/status` and the aggregate. So they can never disagree.
+ * @module
+ */
+import type { LogEvent, LogEventType } from '../job-state.ts'
+
+/**
+ * How many events are kept together once they are all in. A long stream keeps its whole log in
+ * memory; kept as an object and a string per event, every event would be copied by the young
+ * generation's garbage collector on its way to the old one, which costs about as much as producing
+ * it. A batch is one joined string and one small array of offsets: cheap to copy, and the
+ * per-event strings die young.
+ */
+const BATCH_SIZE = 256
+
+/** A full batch: the JSON of {@link BATCH_SIZE} consecutive events, joined. */
+interface Batch {
+  readonly json: string
+  /** Where each event's JSON ends in `json`. */
+  readonly ends: readonly number[]
+  /** Each event's type; absent when every one is an output, the usual case. */
+  readonly types: readonly LogEventType[] | undefined
+}
+
+/**
+ * An append-only list of events numbered from 1, with one-shot change listeners.
+ *
+ * A retry {@link EventLog.restart | restarts} the log without reusing numbers, so a reader holding
+ * an id from the first attempt can never skip an event of the second.
+ */
+export class EventLog {
+  /** The full batches of this attempt, in order. */
+  #batches: Batch[] = []
+  /** The JSON of the events after the last full batch, one string each. */
+  #open: string[] = []
+  /** The types of the events in {@link EventLog.#open}. */
+  #openTypes: LogEventType[] = []
+  /** How many of the events in {@link EventLog.#open} are outputs. */
+  #openOutputs = 0
+  /** The number of events in this attempt. */
+  #count = 0
+  /** The seq of the event before the first of this attempt. */
+  #base = 0
+  #listeners = new Set<() => void>()
+  #bytes = 0
+
+  /** A log, optionally holding the events of an attempt restored from storage. */
+  constructor(restored?: { baseSeq: number; events: LogEvent[] }) {
+    if (!restored) return
+    this.#base = restored.baseSeq
+    for (const event of restored.events) this.#push(event.type, event.json)
+  }
+
+  /** The seq of the last event, 0 when none was ever appended. */
+  get lastSeq(): number {
+    return this.#base + this.#count
+  }
+
+  /** The seq before the first event of the current attempt. */
+  get baseSeq(): number {
+    return this.#base
+  }
+
+  /** The length of every event's JSON in this attempt, in UTF-16 units (a cheap size bound). */
+  get jsonLength(): number {
+    return this.#bytes
+  }
+
+  /** True once the current attempt's `done` event is in the log. */
+  get done(): boolean {
+    return this.#count > 0 && this.#typeAt(this.#count - 1) === 'done'
+  }
+
+  /** Appends an event and wakes every listener; returns its seq. */
+  append(type: LogEventType, json: string): number {
+    this.#push(type, json)
+    this.#wake()
+    return this.lastSeq
+  }
+
+  /** Appends `jsons[i]` as an event of type `types[i]`, each in order, and wakes every listener once. */
+  appendAll(types: readonly LogEventType[], jsons: readonly string[]): void {
+    for (let index = 0; index < jsons.length; index++) this.#push(types[index]!, jsons[index]!)
+    this.#wake()
+  }
+
+  #wake(): void {
+    if (this.#listeners.size === 0) return
+    const listeners = [...this.#listeners]
+    this.#listeners.clear()
+    for (const listener of listeners) listener()
+  }
+
+  /** The event numbered `seq`, if it is in the current attempt. */
+  at(seq: number): LogEvent | undefined {
+    const type = this.typeAt(seq)
+    return type === undefined ? undefined : { seq, type, json: this.#jsonAt(seq - this.#base - 1) }
+  }
+
+  /** The type of the event numbered `seq`, if it is in the current attempt; builds no event. */
+  typeAt(seq: number): LogEventType | undefined {
+    const index = seq - this.#base - 1
+    return index >= 0 && index < this.#count ? this.#typeAt(index) : undefined
+  }
+
+  /** The JSON of the event numbered `seq`, which must be one that {@link EventLog.typeAt} finds. */
+  jsonAt(seq: number): string {
+    return this.#jsonAt(seq - this.#base - 1)
+  }
+
+  /**
+   * The events after `seq` (all of the current attempt when `seq` is before it), up to about
+   * `maxChars` of JSON: the event that reaches the bound is the last one taken.
+   */
+  after(seq: number, maxChars = Infinity): LogEvent[] {
+    const events: LogEvent[] = []
+    let chars = 0
+    for (let index = Math.max(0, seq - this.#base); index < this.#count && chars < maxChars; index++) {
+      const json = this.#jsonAt(index)
+      events.push({ seq: this.#base + index + 1, type: this.#typeAt(index), json })
+      chars += json.length
+    }
+    return events
+  }
+
+  /** The JSON of every `output` event of the current attempt, in order. */
+  outputs(): string[] {
+    const outputs: string[] = []
+    for (let index = 0; index < this.#count; index++) {
+      if (this.#typeAt(index) === 'output') outputs.push(this.#jsonAt(index))
+    }
+    return outputs
+  }
+
+  /**
+   * Calls `listener` once, at the next append. Returns a function that removes it, so a reader
+   * that goes away leaves nothing behind on a quiet job.
+   */
+  onAppend(listener: () => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  /** Starts a new attempt: the old events are dropped, numbering goes on. */
+  restart(): void {
+    this.#base = this.lastSeq
+    this.#batches = []
+    this.#open = []
+    this.#openTypes = []
+    this.#openOutputs = 0
+    this.#count = 0
+    this.#bytes = 0
+  }
+
+  /** Stores one event; a batch that is full is sealed. */
+  #push(type: LogEventType, json: string): void {
+    this.#open.push(json)
+    this.#openTypes.push(type)
+    // Counted, not branched on: an optimised append would be thrown away at a job's first `done`.
+    this.#openOutputs += type === 'output' ? 1 : 0
+    this.#count++
+    this.#bytes += json.length
+    if (this.#open.length === BATCH_SIZE) this.#seal()
+  }
+
+  /** Turns the open events into a {@link Batch}. */
+  #seal(): void {
+    const open = this.#open
+    const ends: number[] = []
+    let end = 0
+    for (const json of open) ends.push((end += json.length))
+    const onlyOutputs = this.#openOutputs === open.length
+    this.#batches.push({ json: open.join(''), ends, types: onlyOutputs ? undefined : this.#openTypes })
+    this.#open = []
+    this.#openTypes = []
+    this.#openOutputs = 0
+  }
+
+  /** The type of the event at `index` of this attempt (0-based). */
+  #typeAt(index: number): LogEventType {
+    const batch = this.#batches[Math.floor(index / BATCH_SIZE)]
+    if (!batch) return this.#openTypes[index % BATCH_SIZE]!
+    return batch.types?.[index % BATCH_SIZE] ?? 'output'
+  }
+
+  /** The JSON of the event at `index` of this attempt (0-based): its own string, or cut from its batch. */
+  #jsonAt(index: number): string {
+    const batch = this.#batches[Math.floor(index / BATCH_SIZE)]
+    const offset = index % BATCH_SIZE
+    if (!batch) return this.#open[offset]!
+    return batch.json.slice(offset === 0 ? 0 : batch.ends[offset - 1], batch.ends[offset])
+  }
+}
