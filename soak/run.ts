@@ -97,6 +97,7 @@ const machine = describeMachine()
 try {
   const random = seededRandom(number('seed'))
   const noJobs = (s: SoakStats) => s.heldJobs === 0
+  const idle = (s: SoakStats) => s.health.jobs.inQueue + s.health.jobs.inProgress === 0
 
   log(`warming up ${server.url}`)
   const warm = emptyTally()
@@ -110,6 +111,10 @@ try {
   await sleep(1_000 * number('warmup'))
   warming = false
   await Promise.all([...warmStreams, warmStorm])
+  // The warm-up's jobs end after its storm stops: their webhooks must land before the receiver
+  // goes, or the worker is still retrying them (a timer each) when the baseline is taken.
+  await statsOnce(idle, 30_000)
+  await settleStorm(server.url, warmBook, 30_000)
   warmReceiver.close()
   const baseline = await statsOnce(noJobs, 30_000)
 
@@ -137,7 +142,7 @@ try {
   const loadSeconds = (Date.now() - started) / 1000
 
   log('draining the queue and checking the last /run jobs')
-  const drained = await statsOnce((s) => s.health.jobs.inQueue + s.health.jobs.inProgress === 0, 120_000)
+  const drained = await statsOnce(idle, 120_000)
   clearInterval(sampler)
   const peakRss = rss.stop()
   await settleStorm(server.url, book, 30_000)

@@ -1,7 +1,9 @@
 /**
  * Whether a soak run passed: every count of {@link mustBeZero} at 0, and once the ttl has passed, no
- * job held, nothing queued or running, no timer keeping the process alive, no more sockets or other
- * handles than at the baseline, and the heap back to it within {@link HEAP_SLACK_BYTES}.
+ * job held, nothing queued or running, no webhook delivery under way, no timer keeping the process
+ * alive, no more sockets or other handles than at the baseline, and the heap back to it within
+ * {@link HEAP_SLACK_BYTES}. The baseline itself must be idle (no timer, no delivery under way): a
+ * baseline taken while work was owed would hide what the end is compared with.
  * @module
  */
 import type { Tally } from './tally.ts'
@@ -27,8 +29,13 @@ export function soakVerdict(tally: Tally, baseline: SoakStats, end: SoakStats): 
   if (end.heldJobs > 0) reasons.push(`${end.heldJobs} jobs still held after their ttl`)
   const { inQueue, inProgress } = end.health.jobs
   if (inQueue + inProgress > 0) reasons.push(`${inQueue} queued and ${inProgress} running at the end`)
+  const busyBaseline = (baseline.resources['Timeout'] ?? 0) + baseline.webhooksUnderWay
+  if (busyBaseline > 0) {
+    reasons.push(`the baseline was not idle: ${baseline.resources['Timeout'] ?? 0} Timeout, ${baseline.webhooksUnderWay} webhook deliveries under way`)
+  }
+  if (end.webhooksUnderWay > 0) reasons.push(`${end.webhooksUnderWay} webhook deliveries still under way at the end`)
   for (const [type, count] of Object.entries(end.resources)) {
-    // An idle worker holds no timer that keeps the process alive, whatever the baseline had.
+    // An idle worker holds no timer that keeps the process alive.
     const allowed = type === 'Timeout' ? 0 : (baseline.resources[type] ?? 0)
     if (count > allowed) reasons.push(`${count} ${type} at the end, ${allowed} allowed`)
   }

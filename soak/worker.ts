@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import { serverless } from '../src/index.ts'
+import type { HealthReport } from '../src/index.ts'
 
 /** A soak job's input: `count` outputs `{ i }`, a pause of `pauseMs` after each. */
 export interface SoakInput {
@@ -19,7 +20,9 @@ export interface SoakStats {
   rss: number
   /** Jobs the engine holds, of any status (until their ttl). */
   heldJobs: number
-  health: ReturnType<typeof worker.engine.health>
+  /** Webhook deliveries under way, retries included: each holds a timer while it waits to retry. */
+  webhooksUnderWay: number
+  health: HealthReport
   /** Node's active handles and requests by type (`Timeout`, `TCPSocketWrap`, ...). */
   resources: Record<string, number>
 }
@@ -40,7 +43,7 @@ const worker = serverless.start<SoakInput>({
   maxQueue: SOAK_MAX_QUEUE,
 })
 
-function stats(): SoakStats {
+async function stats(): Promise<SoakStats> {
   const gc = (globalThis as { gc?: () => void }).gc
   if (!gc) throw new Error('the soak host runs with --expose-gc')
   gc()
@@ -48,12 +51,13 @@ function stats(): SoakStats {
   const resources: Record<string, number> = {}
   for (const type of process.getActiveResourcesInfo()) resources[type] = (resources[type] ?? 0) + 1
   const { heapUsed, rss } = process.memoryUsage()
-  return { heapUsed, rss, heldJobs: worker.engine.heldJobs, health: worker.engine.health(), resources }
+  const { engine } = worker
+  return { heapUsed, rss, heldJobs: engine.heldJobs, webhooksUnderWay: engine.webhooksUnderWay, health: await engine.health(), resources }
 }
 
 export default {
   fetch(request: Request): Response | Promise<Response> {
-    if (new URL(request.url).pathname === '/__soak/stats') return Response.json(stats())
+    if (new URL(request.url).pathname === '/__soak/stats') return stats().then((current) => Response.json(current))
     return worker.fetch(request)
   },
 }

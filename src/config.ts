@@ -7,11 +7,14 @@ import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Job } from './types.ts'
 import type { Aggregation } from './engine/aggregate.ts'
 import type { EngineOptions } from './engine/engine.ts'
-import type { AppOptions } from './http/app.ts'
+import type { AppOptions } from './http/route.ts'
 import type { CorsOptions } from './http/cors.ts'
 import { checkCorsOptions } from './http/cors.ts'
 import type { WebhookOptions } from './engine/webhook.ts'
 import { decodeWebhookSecret } from './engine/webhook-signature.ts'
+import { DEFAULTS } from './limits.ts'
+import type { Store } from './store/store.ts'
+import { memoryStore } from './store/memory/memory-store.ts'
 
 /**
  * A handler: a function, async function, generator or async generator, or any function that returns
@@ -115,16 +118,17 @@ export interface WorkerConfig<TInput = any, TEnv = any, TResult = unknown> {
   /** The `workerId` in status objects. @default a random id per worker */
   workerId?: string | undefined
   /**
-   * Cloudflare Workers: keep jobs in edgepod's Durable Object, bound under this name (with the
-   * class `EdgepodJobs` exported from the same module), instead of one isolate's memory.
+   * Where jobs live: their records, their logs and the queue. @default a new in-memory store, this
+   * process's alone
    */
-  durableObject?: string | undefined
+  store?: Store | undefined
 }
 
 /** The config with every default applied, split by who uses it. */
 export interface ResolvedConfig {
   engine: EngineOptions
   app: AppOptions
+  store: Store
 }
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
@@ -148,7 +152,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
   if (typeof config?.handler !== 'function') {
     throw new TypeError('edgepod: serverless.start needs a handler function: serverless.start({ handler })')
   }
-  const concurrency = config.concurrencyModifier ?? config.concurrency_modifier ?? 100
+  const concurrency = config.concurrencyModifier ?? config.concurrency_modifier ?? DEFAULTS.concurrency
   if (typeof concurrency === 'number' && !(Number.isInteger(concurrency) && concurrency >= 1) && concurrency !== Infinity) {
     throw new TypeError(`edgepod: concurrencyModifier must be a whole number of at least 1, got ${concurrency}`)
   }
@@ -179,32 +183,33 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
     engine: {
       handler: config.handler as EngineOptions['handler'],
       aggregation,
-      maxEventBytes: positive('maxEventBytes', config.maxEventBytes, 1024 * 1024),
-      maxResultBytes: positive('maxResultBytes', config.maxResultBytes, 20 * 1024 * 1024),
+      maxEventBytes: positive('maxEventBytes', config.maxEventBytes, DEFAULTS.maxEventBytes),
+      maxResultBytes: positive('maxResultBytes', config.maxResultBytes, DEFAULTS.maxResultBytes),
       webhooks: {
         secret: webhooks.secret,
-        attempts: Math.max(1, Math.floor(webhooks.attempts ?? 5)),
-        initialDelay: positive('webhooks.initialDelay', webhooks.initialDelay, 1_000, true),
-        timeout: positive('webhooks.timeout', webhooks.timeout, 10_000),
+        attempts: Math.max(1, Math.floor(webhooks.attempts ?? DEFAULTS.webhookAttempts)),
+        initialDelay: positive('webhooks.initialDelay', webhooks.initialDelay, DEFAULTS.webhookInitialDelay, true),
+        timeout: positive('webhooks.timeout', webhooks.timeout, DEFAULTS.webhookTimeout),
         fetch: webhooks.fetch,
       },
       concurrency,
-      executionTimeout: positive('executionTimeout', config.executionTimeout, 600_000),
-      ttl: positive('ttl', config.ttl, 86_400_000),
-      disconnectGrace: positive('disconnectGrace', config.disconnectGrace, 30_000, true),
-      cleanupTimeout: positive('cleanupTimeout', config.cleanupTimeout, 5_000, true),
-      maxQueue: wholeOrInfinity('maxQueue', config.maxQueue, 10_000),
+      executionTimeout: positive('executionTimeout', config.executionTimeout, DEFAULTS.executionTimeout),
+      ttl: positive('ttl', config.ttl, DEFAULTS.ttl),
+      disconnectGrace: positive('disconnectGrace', config.disconnectGrace, DEFAULTS.disconnectGrace, true),
+      cleanupTimeout: positive('cleanupTimeout', config.cleanupTimeout, DEFAULTS.cleanupTimeout, true),
+      maxQueue: wholeOrInfinity('maxQueue', config.maxQueue, DEFAULTS.maxQueue),
       exposeErrorStack,
       workerId: config.workerId,
     },
     app: {
-      keepAlive: positive('keepAlive', config.keepAlive, 15_000),
-      maxBodyBytes: positive('maxBodyBytes', config.maxBodyBytes, 10 * 1024 * 1024),
-      streamPollWait: positive('streamPollWait', config.streamPollWait, 1_000, true),
+      keepAlive: positive('keepAlive', config.keepAlive, DEFAULTS.keepAlive),
+      maxBodyBytes: positive('maxBodyBytes', config.maxBodyBytes, DEFAULTS.maxBodyBytes),
+      streamPollWait: positive('streamPollWait', config.streamPollWait, DEFAULTS.streamPollWait, true),
       apiKeys: keys,
       exposeErrorStack,
       schema,
       cors: config.cors,
     },
+    store: config.store ?? memoryStore(),
   }
 }

@@ -1,11 +1,14 @@
 /**
- * edgepod's error vocabulary: the HTTP error every route answers with, and the normalisation of
- * anything a handler throws into an {@link ErrorDetail}.
+ * edgepod's one error vocabulary, with every constructor: the {@link WorkerError} a request is
+ * refused with (its `code` is the protocol's; only `http/` turns it into a status), the
+ * {@link ErrorDetail}s a job ends with when edgepod ended it, and the normalisation of anything a
+ * handler throws into an {@link ErrorDetail}.
  * @module
  */
 import type { ErrorDetail } from './types.ts'
+import { QUEUE_FULL_RETRY_AFTER } from './limits.ts'
 
-/** The `code` of every HTTP error answer, as listed in PROTOCOL.md. */
+/** The `code` of every refused request, as listed in docs/protocol.md. */
 export type ErrorCode =
   | 'invalid_json'
   | 'missing_input'
@@ -19,59 +22,77 @@ export type ErrorCode =
   | 'queue_full'
   | 'internal'
 
-/** The HTTP status of each error code. */
-export const statusOfCode: Readonly<Record<ErrorCode, number>> = {
-  invalid_json: 400,
-  missing_input: 400,
-  invalid_input: 400,
-  unauthorized: 401,
-  not_found: 404,
-  job_not_found: 404,
-  method_not_allowed: 405,
-  invalid_state: 409,
-  payload_too_large: 413,
-  queue_full: 429,
-  internal: 500,
+/**
+ * Why a request was refused. Thrown anywhere below a route (the engine, a store, the request
+ * parsing), it becomes the JSON answer `{"error","code","details"?}` with the code's HTTP status.
+ */
+export class WorkerError extends Error {
+  override name = 'WorkerError' as const
+  readonly code: ErrorCode
+  /** Machine-readable detail (a schema's issues). */
+  readonly details: unknown
+  /** How long to wait before trying again, seconds (a full queue). */
+  readonly retryAfter: number | undefined
+
+  constructor(code: ErrorCode, message: string, options?: { details?: unknown; retryAfter?: number; cause?: unknown }) {
+    super(message, { cause: options?.cause })
+    this.code = code
+    this.details = options?.details
+    this.retryAfter = options?.retryAfter
+  }
+}
+
+/** Matches a {@link WorkerError} by name too, so errors from another copy of edgepod count. */
+export function isWorkerError(error: unknown): error is WorkerError {
+  return error instanceof WorkerError || (error instanceof Error && error.name === 'WorkerError')
+}
+
+/** 404 `job_not_found`. */
+export function jobNotFound(id: string): WorkerError {
+  return new WorkerError('job_not_found', `no job with id ${JSON.stringify(id)} (it may have expired)`)
+}
+
+/** 409 `invalid_state`: only a `FAILED` or `TIMED_OUT` job can be retried. */
+export function notRetryable(id: string, status: string): WorkerError {
+  return new WorkerError('invalid_state', `job ${id} is ${status}; only FAILED or TIMED_OUT jobs can be retried`)
+}
+
+/** 429 `queue_full`, to be tried again in a second. */
+export function queueFull(waiting: number): WorkerError {
+  return new WorkerError('queue_full', `the queue is full: ${waiting} jobs are waiting for a slot; try again later`, { retryAfter: QUEUE_FULL_RETRY_AFTER })
+}
+
+/** 500 `internal`, with the message only where stacks are exposed. */
+export function internalError(message = 'internal error'): WorkerError {
+  return new WorkerError('internal', message)
 }
 
 /**
- * An error that becomes the JSON answer `{"error","code","details"?}` with the code's HTTP status.
- * Thrown anywhere below a route, it is turned into its response by the app's error handler.
+ * The errors of jobs that edgepod ended itself. Their `type` names the class a handler would see
+ * (`TimeoutError` as `AbortSignal.timeout` uses it); `code` says why where a client may act on it.
  */
-export class HttpError extends Error {
-  override name = 'HttpError' as const
-  readonly code: ErrorCode
-  readonly status: number
-  readonly details: unknown
-  readonly headers: Record<string, string> | undefined
-
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options?: { details?: unknown; headers?: Record<string, string>; cause?: unknown }
-  ) {
-    super(message, { cause: options?.cause })
-    this.code = code
-    this.status = statusOfCode[code]
-    this.details = options?.details
-    this.headers = options?.headers
-  }
-
-  /** The JSON error answer. */
-  toResponse(): Response {
-    const body: Record<string, unknown> = { error: this.message, code: this.code }
-    if (this.details !== undefined) body['details'] = this.details
-    return new Response(JSON.stringify(body), {
-      status: this.status,
-      headers: { 'Content-Type': 'application/json; charset=utf-8', ...this.headers },
-    })
-  }
-}
-
-/** Matches an {@link HttpError} by name too, so errors from another copy of edgepod count. */
-export function isHttpError(error: unknown): error is HttpError {
-  return error instanceof HttpError || (error instanceof Error && error.name === 'HttpError')
-}
+export const jobErrors = {
+  /** `/cancel`, `/purge-queue`, or a `POST /stream` job whose readers stayed away. */
+  cancelled: (message = 'cancelled by request'): ErrorDetail => ({ type: 'CancelledError', message }),
+  /** The attempt ran past its `executionTimeout`. */
+  executionTimeout: (ms: number): ErrorDetail => ({ type: 'TimeoutError', message: `execution timeout of ${ms} ms exceeded` }),
+  /** The job's ttl passed before it started. */
+  ttlExpired: (ms: number): ErrorDetail => ({ type: 'TimeoutError', message: `ttl of ${ms} ms expired before the job started` }),
+  /** An output, a progress report or the result is over a limit. */
+  payloadTooLarge: (message: string): ErrorDetail => ({ type: 'PayloadTooLargeError', message, code: 'payload_too_large' }),
+  /** A returned or yielded `{error}` (RunPod's way of failing a job). */
+  handler: (message: string): ErrorDetail => ({ type: 'HandlerError', message }),
+  /** A value JSON cannot carry. */
+  notJson: (message: string): ErrorDetail => ({ type: 'TypeError', message }),
+  /** The process that ran the job restarted while it ran. */
+  restarted: (): ErrorDetail => ({
+    type: 'RestartError',
+    message: 'the worker restarted while the job ran; /retry runs it again',
+    code: 'restarted',
+  }),
+  /** A bug in edgepod: the job still ends, rather than stay IN_PROGRESS unseen. */
+  internal: (): ErrorDetail => ({ type: 'InternalError', message: 'internal error while running the job' }),
+} as const
 
 /**
  * Normalises anything thrown into an {@link ErrorDetail}: a thrown string or object keeps its text,

@@ -23,6 +23,10 @@ export type {
   JobStatusObject,
 } from './types.ts'
 export { isTerminal } from './types.ts'
-export { HttpError, isHttpError } from './errors.ts'
+export { WorkerError, isWorkerError } from './errors.ts'
 export type { ErrorCode } from './errors.ts'
 export type { JobEngine } from './engine/engine.ts'
+export { memoryStore } from './store/memory/memory-store.ts'
+export type { MemoryStore } from './store/memory/memory-store.ts'
+export type { AttemptWriter, Dispatcher, JobStore, LogRead, QueueEntry, Store, WorkerCounts } from './store/store.ts'
+export type { Attempt, Ending, EventBatch, JobOrigin, JobState, Lease, LogEvent, LogEventType, NewJob } from './store/job-state.ts'

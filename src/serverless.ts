@@ -2,13 +2,10 @@
  * `serverless.start`: RunPod's entry point, returning a worker that every fetch runtime can serve.
  * @module
  */
-import { Hono } from 'hono'
+import type { Hono } from 'hono'
 import type { HandlerOutputOf, WorkerConfig } from './config.ts'
 import { resolveConfig } from './config.ts'
-import { registerDurableWorker } from './durable-registry.ts'
 import { JobEngine } from './engine/engine.ts'
-import type { JobPersistence } from './engine/persistence.ts'
-import { HttpError } from './errors.ts'
 import { NO_EXECUTION_CONTEXT, createApp } from './http/app.ts'
 import type { ExecutionContextLike, Job } from './types.ts'
 
@@ -40,51 +37,21 @@ export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown> {
 export function start<TInput = any, TEnv = any, TResult = unknown>(
   config: WorkerConfig<TInput, TEnv, TResult>
 ): Worker<TEnv, TInput, HandlerOutputOf<TResult>> {
-  if (config.durableObject !== undefined) {
-    resolveConfig(config as WorkerConfig) // the same checks, at start-up
-    registerDurableWorker(config as WorkerConfig)
-    return forwardingWorker(config.durableObject)
+  if ((config as { durableObject?: unknown } | undefined)?.durableObject !== undefined) {
+    throw new TypeError("edgepod: durableObject is an option of edgepod/cloudflare-workers: import { serverless } from 'edgepod/cloudflare-workers'")
   }
-  return localWorker(config as WorkerConfig) as Worker<TEnv, TInput, HandlerOutputOf<TResult>>
+  return workerOf(config as WorkerConfig) as Worker<TEnv, TInput, HandlerOutputOf<TResult>>
 }
 
-/** A worker whose jobs live in this process (or isolate, or Durable Object). */
-export function localWorker(config: WorkerConfig, persistence?: JobPersistence): Worker {
+/** The worker of a config: its engine over its store (in memory unless told), and its app. */
+export function workerOf(config: WorkerConfig): Worker {
   const resolved = resolveConfig(config)
-  const engine = new JobEngine({ ...resolved.engine, persistence })
+  const engine = new JobEngine(resolved.engine, resolved.store)
   const app = createApp(engine, resolved.app)
   return {
     fetch: (request, env, executionCtx) => app.fetch(request, env, (executionCtx ?? NO_EXECUTION_CONTEXT) as Parameters<Hono['fetch']>[2]),
     app,
     engine,
-  }
-}
-
-interface DurableObjectNamespaceLike {
-  idFromName(name: string): unknown
-  get(id: unknown): { fetch(request: Request): Promise<Response> }
-}
-
-/**
- * A worker that hands every request to edgepod's one Durable Object: the object runs the engine,
- * so every isolate sees the same jobs, one concurrency limit and one FIFO queue.
- */
-function forwardingWorker(binding: string): Worker<any, any, any> {
-  const forward = (request: Request, env: unknown): Promise<Response> | Response => {
-    const namespace = (env as Record<string, DurableObjectNamespaceLike | undefined> | undefined)?.[binding]
-    if (typeof namespace?.idFromName !== 'function') {
-      return new HttpError('internal', `edgepod: no Durable Object binding ${binding}; bind the class EdgepodJobs under that name in wrangler.toml`).toResponse()
-    }
-    return namespace.get(namespace.idFromName('edgepod')).fetch(request)
-  }
-  const app = new Hono()
-  app.all('*', (c) => forward(c.req.raw, c.env))
-  return {
-    fetch: (request, env) => forward(request, env),
-    app,
-    get engine(): JobEngine {
-      throw new Error('edgepod: with a Durable Object store the engine runs in the object, not in this isolate')
-    },
   }
 }
 

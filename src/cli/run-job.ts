@@ -76,7 +76,7 @@ async function printEvents(body: ReadableStream<BufferSource>): Promise<string |
   for (;;) {
     const { done, value: event } = await reader.read()
     if (done) return undefined
-    // Every `data` is one line of JSON (PROTOCOL.md), so an output prints as exactly one line.
+    // Every `data` is one line of JSON (docs/protocol.md), so an output prints as exactly one line.
     if (event.event === 'output') console.log(event.data)
     else if (event.event === 'progress') console.log(`progress: ${event.data}`)
     else if (event.event === 'done') return event.data

@@ -3,7 +3,6 @@
  * token streams (Cog's `ConcatenateIterator`), or a reducer of the user's own.
  * @module
  */
-import type { EventLog } from './event-log.ts'
 
 /** A reducer: `initial` is copied for every job, `reduce` folds each output into it. */
 export interface Reducer<TResult = unknown> {
@@ -18,10 +17,15 @@ export interface Reducer<TResult = unknown> {
  */
 export type Aggregation = 'array' | 'concat' | 'none' | Reducer
 
-/** The running state of one job's aggregate. */
+/** The running state of one attempt's aggregate. */
 export interface AggregateState {
   value: unknown
   count: number
+}
+
+/** True for the aggregations whose result is folded as outputs come (`concat`, a reducer). */
+export function isFolded(aggregation: Aggregation): aggregation is 'concat' | Reducer {
+  return aggregation === 'concat' || typeof aggregation === 'object'
 }
 
 /** Starts the aggregate of a new attempt. */
@@ -39,11 +43,26 @@ export function addToAggregate(aggregation: Aggregation, state: AggregateState, 
   state.count++
 }
 
-/** The aggregate as JSON text; may throw for a reducer whose result JSON cannot carry. */
-export function aggregateJson(aggregation: Aggregation, state: AggregateState, log: EventLog): string {
-  if (aggregation === 'array') return `[${log.outputs().join(',')}]`
-  if (aggregation === 'none') return '[]'
+/** A folded aggregate as JSON text; throws for a reducer's result that JSON cannot carry. */
+export function foldedJson(state: AggregateState): string {
   const json = JSON.stringify(state.value)
   if (json === undefined) throw new TypeError(`the aggregate is ${typeof state.value}, which JSON cannot carry`)
   return json
+}
+
+/**
+ * The aggregate of outputs read back from a log (their JSON, in order), for a job whose aggregate
+ * was not kept: RunPod's array as the outputs joined, `[]`, or the fold replayed. Undefined when a
+ * reducer fails or its result JSON cannot carry: then the job has no output to show.
+ */
+export function aggregateOfOutputs(aggregation: Aggregation, outputs: readonly string[]): string | undefined {
+  if (aggregation === 'array') return `[${outputs.join(',')}]`
+  if (aggregation === 'none') return '[]'
+  try {
+    const state = startAggregate(aggregation)
+    for (const json of outputs) addToAggregate(aggregation, state, JSON.parse(json))
+    return foldedJson(state)
+  } catch {
+    return undefined
+  }
 }

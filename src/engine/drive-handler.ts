@@ -7,12 +7,24 @@
 import type { Job } from '../types.ts'
 import type { HandlerOutcome, OutputSource } from '../handler/output-source.ts'
 import { isPromiseLike, outcomeOf } from '../handler/output-source.ts'
-import type { Execution } from './job-record.ts'
+
+/** What the driver needs to know of the run it drives. */
+export interface DrivenRun {
+  /** True once the attempt's end is recorded, whoever recorded it: stop pulling. */
+  readonly ended: boolean
+  /** Why the run was stopped, once it was. */
+  readonly stopReason: unknown
+}
 
 /** Where a running handler's results go. Every method is a no-op once the execution has ended. */
 export interface HandlerSink {
-  /** Adds one output; false when the job has ended (the output was an error, or not JSON). */
-  output(value: unknown): boolean
+  /**
+   * Adds one output; false when the job has ended (the output was an error, or not JSON). A promise
+   * only when the answer waits on the store (an exact size measured near the limit).
+   */
+  output(value: unknown): boolean | Promise<boolean>
+  /** Set while the store lags so far behind that the handler must wait before its next output. */
+  readonly pressure: Promise<void> | undefined
   /** A plain handler's return value. */
   returned(value: unknown): void
   /** A stream handler's source, known before its first output. */
@@ -41,7 +53,7 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setTimeout(resolve
 export async function driveHandler(
   handler: (job: Job<never, never>) => unknown,
   job: Job<never, never>,
-  execution: Execution,
+  execution: DrivenRun,
   sink: HandlerSink
 ): Promise<void> {
   let outcome: HandlerOutcome
@@ -81,14 +93,21 @@ export async function driveHandler(
  * before the first job ends, and code it meets for the first time in an optimised function throws
  * that function's optimised code away, so the next big stream would start slow.
  */
-async function pump(source: OutputSource, execution: Execution, sink: HandlerSink): Promise<void> {
+async function pump(source: OutputSource, execution: DrivenRun, sink: HandlerSink): Promise<void> {
   let count = 0
   let lastBreak = Date.now()
   for (;;) {
     let step = source.next()
     if (isPromiseLike(step)) step = await step
     if (execution.ended || step.done) return
-    if (!sink.output(step.value)) return
+    let accepted = sink.output(step.value)
+    if (isPromiseLike(accepted)) accepted = await accepted
+    if (!accepted) return
+    const pressure = sink.pressure
+    if (pressure) {
+      await pressure
+      if (execution.ended) return
+    }
     // A generator that never awaits real I/O (or a sync one) would otherwise starve the event
     // loop: no reader would be served and no cancel request could even arrive.
     if (++count % CLOCK_EVERY === 0 && Date.now() - lastBreak > MAX_BUSY_MS) {

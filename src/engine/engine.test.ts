@@ -1,22 +1,15 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { resolveConfig } from '../config.ts'
-import type { WorkerConfig } from '../config.ts'
 import type { Job } from '../types.ts'
-import { JobEngine } from './engine.ts'
-import type { JobRecord } from './job-record.ts'
+import type { JobEngine } from './engine.ts'
+import type { JobState } from '../store/job-state.ts'
+import { isWorkerError } from '../errors.ts'
+import { statusOfCode } from '../http/http-error.ts'
 import { gate } from '../../test/helpers/gate.ts'
-
-function engineWith(config: WorkerConfig): JobEngine {
-  return new JobEngine(resolveConfig(config).engine)
-}
+import { engineWith, ended, logOf, outputsOf, statusNow } from '../../test/helpers/engine.ts'
 
 const submit = (engine: JobEngine, input: unknown = {}, extra: object = {}) => engine.submit({ input, ...extra })
 
-/** Resolves once the job's current attempt has ended. */
-const ended = (engine: JobEngine, record: JobRecord) => new Promise<void>((resolve) => engine.onEnd(record, resolve))
-
-
-const parsedLog = (record: JobRecord) => record.log.after(0).map((e) => ({ type: e.type, data: JSON.parse(e.json) }))
+const parsedLog = (engine: JobEngine, record: JobState) => logOf(engine, record).events.map((e) => ({ type: e.type, data: JSON.parse(e.json) }))
 
 afterEach(() => {
   vi.useRealTimers()
@@ -88,11 +81,11 @@ describe('handler kinds are told apart by what they return', () => {
   for (const [name, handler, kind, output] of cases) {
     it(`runs ${name}`, async () => {
       const engine = engineWith({ handler, returnAggregateStream: true })
-      const record = submit(engine)
+      const record = await submit(engine)
       await ended(engine, record)
-      expect(record.status).toBe('COMPLETED')
-      expect(record.kind).toBe(kind)
-      expect(engine.status(record).output).toEqual(output)
+      expect(record.attempt.status).toBe('COMPLETED')
+      expect(record.attempt.kind).toBe(kind)
+      expect((await engine.status(record)).output).toEqual(output)
     })
   }
 
@@ -105,9 +98,9 @@ describe('handler kinds are told apart by what they return', () => {
     }
     const model = new Model()
     const engine = engineWith({ handler: (job) => model.run(job), returnAggregateStream: true })
-    const record = submit(engine, { n: 3 })
+    const record = await submit(engine, { n: 3 })
     await ended(engine, record)
-    expect(engine.status(record).output).toEqual(['tok0', 'tok1', 'tok2'])
+    expect((await engine.status(record)).output).toEqual(['tok0', 'tok1', 'tok2'])
   })
 
   it('answers [] as the output of a stream when aggregation is off (RunPod)', async () => {
@@ -116,10 +109,10 @@ describe('handler kinds are told apart by what they return', () => {
         yield 1
       },
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record).output).toEqual([])
-    expect(record.log.outputs()).toEqual(['1'])
+    expect((await engine.status(record)).output).toEqual([])
+    expect(outputsOf(engine, record)).toEqual(['1'])
   })
 
   it('accepts the RunPod spellings of the config keys', async () => {
@@ -130,10 +123,10 @@ describe('handler kinds are told apart by what they return', () => {
       return_aggregate_stream: true,
       concurrency_modifier: 3,
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record).output).toEqual([1])
-    expect(engine.health().workers.idle).toBe(3)
+    expect((await engine.status(record)).output).toEqual([1])
+    expect((await engine.health()).workers.idle).toBe(3)
   })
 })
 
@@ -151,7 +144,7 @@ describe('the job a handler receives', () => {
       // The job names a webhook: deliver it here, not over the network.
       webhooks: { fetch: async (url) => (hooked.push(String(url)), new Response(null)) },
     })
-    const record = engine.submit(
+    const record = await engine.submit(
       { input: { a: 1 }, webhook: 'https://hook.test/x', policy: { ttl: 60_000 }, s3Config: { bucketName: 'b' } },
       { env: { SECRET: 's' }, executionCtx: { waitUntil } }
     )
@@ -170,7 +163,7 @@ describe('the job a handler receives', () => {
     expect(waitUntil).toHaveBeenCalledTimes(2)
     await Promise.all(waitUntil.mock.calls.map(([promise]) => promise))
     expect(hooked).toEqual(['https://hook.test/x'])
-    expect(engine.status(record).progress).toEqual({ step: 1 })
+    expect((await engine.status(record)).progress).toEqual({ step: 1 })
   })
 
   it('orders progress with the outputs in the one log', async () => {
@@ -183,9 +176,9 @@ describe('the job a handler receives', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(parsedLog(record).map((e) => `${e.type}:${JSON.stringify(e.data.status ?? e.data)}`)).toEqual([
+    expect(parsedLog(engine, record).map((e) => `${e.type}:${JSON.stringify(e.data.status ?? e.data)}`)).toEqual([
       'output:"a"',
       'progress:50',
       'output:"b"',
@@ -201,11 +194,11 @@ describe('the job a handler receives', () => {
         throw new Error(`length ${job.input.list.length}`)
       },
     })
-    const record = submit(engine, { list: [] })
+    const record = await submit(engine, { list: [] })
     await ended(engine, record)
-    engine.retry(record)
+    await engine.retry(record.id)
     await ended(engine, record)
-    expect(record.error?.message).toBe('length 1')
+    expect(record.attempt.error?.message).toBe('length 1')
   })
 })
 
@@ -219,15 +212,14 @@ describe('lifecycle and concurrency', () => {
       },
       concurrencyModifier: 1,
     })
-    const first = submit(engine)
-    const second = submit(engine)
-    expect(first.status).toBe('IN_PROGRESS')
-    expect(second.status).toBe('IN_QUEUE')
+    const [first, second] = await Promise.all([submit(engine), submit(engine)])
+    expect(first.attempt.status).toBe('IN_PROGRESS')
+    expect(second.attempt.status).toBe('IN_QUEUE')
     await vi.advanceTimersByTimeAsync(300)
-    expect(first.status).toBe('COMPLETED')
-    expect(second.status).toBe('IN_PROGRESS')
+    expect(first.attempt.status).toBe('COMPLETED')
+    expect(second.attempt.status).toBe('IN_PROGRESS')
     await vi.advanceTimersByTimeAsync(300)
-    expect(engine.status(second)).toMatchObject({ status: 'COMPLETED', delayTime: 300, executionTime: 300 })
+    expect(await engine.status(second)).toMatchObject({ status: 'COMPLETED', delayTime: 300, executionTime: 300 })
   })
 
   it('runs at most the concurrency at once and starts the rest in FIFO order', async () => {
@@ -242,10 +234,10 @@ describe('lifecycle and concurrency', () => {
       },
       concurrencyModifier: 2,
     })
-    const records = [0, 1, 2, 3, 4].map((n) => submit(engine, n))
+    const records = await Promise.all([0, 1, 2, 3, 4].map((n) => submit(engine, n)))
     await Promise.resolve()
     expect(started).toEqual([0, 1])
-    expect(engine.health()).toMatchObject({ jobs: { inProgress: 2, inQueue: 3 }, workers: { running: 2, idle: 0 } })
+    expect(await engine.health()).toMatchObject({ jobs: { inProgress: 2, inQueue: 3 }, workers: { running: 2, idle: 0 } })
     gates.get(1)?.open()
     await ended(engine, records[1]!)
     await Promise.resolve()
@@ -265,8 +257,8 @@ describe('lifecycle and concurrency', () => {
         return Math.min(current + 1, 3)
       },
     })
-    for (let i = 0; i < 5; i++) submit(engine, i)
-    expect(engine.health().jobs).toMatchObject({ inProgress: 3, inQueue: 2 })
+    await Promise.all(Array.from({ length: 5 }, (_, i) => submit(engine, i)))
+    expect((await engine.health()).jobs).toMatchObject({ inProgress: 3, inQueue: 2 })
     expect(asked.slice(0, 3)).toEqual([1, 2, 3])
   })
 
@@ -280,9 +272,9 @@ describe('lifecycle and concurrency', () => {
         return current
       },
     })
-    const records = [submit(engine), submit(engine), submit(engine)]
+    const records = await Promise.all([submit(engine), submit(engine), submit(engine)])
     await Promise.all(records.map((r) => ended(engine, r)))
-    expect(records.map((r) => r.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED'])
+    expect(records.map((r) => r.attempt.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED'])
     expect(error).toHaveBeenCalled()
     error.mockRestore()
   })
@@ -301,9 +293,12 @@ describe('lifecycle and concurrency', () => {
       },
       concurrencyModifier: 1,
     })
-    const blocker = submit(engine, 'first')
-    submit(engine, 'low', { policy: { lowPriority: true } })
-    const last = submit(engine, 'normal')
+    // Submitted in the same tick, as before: awaited one by one, 'first' would end before the others queue.
+    const [blocker, , last] = await Promise.all([
+      submit(engine, 'first'),
+      submit(engine, 'low', { policy: { lowPriority: true } }),
+      submit(engine, 'normal'),
+    ])
     await ended(engine, blocker)
     await ended(engine, last)
     await new Promise((r) => setTimeout(r, 0))
@@ -320,15 +315,15 @@ describe('results and errors', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record)).toMatchObject({
+    expect(await engine.status(record)).toMatchObject({
       status: 'FAILED',
       output: [1],
       error: 'boom',
       errorDetail: { type: 'RangeError', message: 'boom' },
     })
-    expect(engine.status(record).errorDetail).not.toHaveProperty('stack')
+    expect((await engine.status(record)).errorDetail).not.toHaveProperty('stack')
   })
 
   it('exposes the stack only when configured', async () => {
@@ -338,16 +333,16 @@ describe('results and errors', () => {
       },
       exposeErrorStack: true,
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record).errorDetail?.stack).toContain('Error: x')
+    expect((await engine.status(record)).errorDetail?.stack).toContain('Error: x')
   })
 
   it('fails on a returned {error} and keeps the other keys as the output (RunPod)', async () => {
     const engine = engineWith({ handler: () => ({ error: 'bad seed', detail: 1, refresh_worker: true }) })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record)).toMatchObject({ status: 'FAILED', error: 'bad seed', output: { detail: 1 } })
+    expect(await engine.status(record)).toMatchObject({ status: 'FAILED', error: 'bad seed', output: { detail: 1 } })
   })
 
   it('fails on a yielded {error}, streams it, and stops the generator', async () => {
@@ -364,9 +359,9 @@ describe('results and errors', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record)).toMatchObject({ status: 'FAILED', error: 'model crashed', output: ['ok', { error: 'model crashed' }] })
+    expect(await engine.status(record)).toMatchObject({ status: 'FAILED', error: 'model crashed', output: ['ok', { error: 'model crashed' }] })
     await vi.waitFor(() => expect(cleaned).toBe(true))
   })
 
@@ -386,18 +381,18 @@ describe('results and errors', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record)).toMatchObject({ status: 'FAILED', output: ['fine'], errorDetail: { type: 'TypeError' } })
-    expect(engine.status(record).error).toMatch(/output 2/)
+    expect(await engine.status(record)).toMatchObject({ status: 'FAILED', output: ['fine'], errorDetail: { type: 'TypeError' } })
+    expect((await engine.status(record)).error).toMatch(/output 2/)
   })
 
   it('completes with no output when a plain handler returns nothing', async () => {
     const engine = engineWith({ handler: () => {} })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(engine.status(record).status).toBe('COMPLETED')
-    expect(engine.status(record)).not.toHaveProperty('output')
+    expect((await engine.status(record)).status).toBe('COMPLETED')
+    expect(await engine.status(record)).not.toHaveProperty('output')
   })
 })
 
@@ -415,12 +410,14 @@ describe('cancel and timeout stop the handler', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine)
-    await vi.waitFor(() => expect(record.log.lastSeq).toBe(1))
-    engine.cancel(record)
-    expect(engine.status(record)).toMatchObject({ status: 'CANCELLED', output: ['first'] })
+    const record = await submit(engine)
+    await vi.waitFor(() => expect(record.attempt.lastSeq).toBe(1))
+    void engine.cancel(record.id)
+    // Read at once, as before: no microtask may pass between the cancel and the wait for the finally.
+    expect(statusNow(engine, record)).toMatchObject({ status: 'CANCELLED', output: ['first'] })
     await vi.waitFor(() => expect(events).toEqual(['finally']))
-    expect(engine.health().workers.running).toBe(0)
+    // The slot is freed once the handler has settled, a few microtasks after its finally ran.
+    await vi.waitFor(async () => expect((await engine.health()).workers.running).toBe(0))
   })
 
   it('records CANCELLED at once even when the handler is stuck in an await that ignores the signal', async () => {
@@ -441,21 +438,20 @@ describe('cancel and timeout stop the handler', () => {
       cleanupTimeout: 1000,
       concurrencyModifier: 1,
     })
-    const record = submit(engine)
-    const next = submit(engine)
-    await vi.waitFor(() => expect(record.log.lastSeq).toBe(1))
-    engine.cancel(record)
-    expect(record.status).toBe('CANCELLED')
-    expect(engine.status(record).output).toEqual(['a'])
-    expect(record.log.done).toBe(true)
+    const [record, next] = await Promise.all([submit(engine), submit(engine)])
+    await vi.waitFor(() => expect(record.attempt.lastSeq).toBe(1))
+    void engine.cancel(record.id)
+    expect(record.attempt.status).toBe('CANCELLED')
+    expect(statusNow(engine, record).output).toEqual(['a'])
+    expect(logOf(engine, record).ended).toBe(true)
     // The slot is held while the handler might still clean up, then freed for the queue.
-    expect(next.status).toBe('IN_QUEUE')
+    expect(next.attempt.status).toBe('IN_QUEUE')
     await vi.advanceTimersByTimeAsync(1000)
-    expect(next.status).not.toBe('IN_QUEUE')
+    expect(next.attempt.status).not.toBe('IN_QUEUE')
     // When the await finally settles, the generator is closed without yielding again.
     stuck.open()
     await vi.waitFor(() => expect(cleaned).toBe(true))
-    expect(engine.status(record).output).toEqual(['a'])
+    expect((await engine.status(record)).output).toEqual(['a'])
   })
 
   it('ends a job TIMED_OUT past its executionTimeout, with its outputs so far', async () => {
@@ -467,11 +463,11 @@ describe('cancel and timeout stop the handler', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine, {}, { policy: { executionTimeout: 5000 } })
+    const record = await submit(engine, {}, { policy: { executionTimeout: 5000 } })
     await vi.advanceTimersByTimeAsync(4999)
-    expect(record.status).toBe('IN_PROGRESS')
+    expect(record.attempt.status).toBe('IN_PROGRESS')
     await vi.advanceTimersByTimeAsync(1)
-    expect(engine.status(record)).toMatchObject({
+    expect(await engine.status(record)).toMatchObject({
       status: 'TIMED_OUT',
       output: [1],
       errorDetail: { type: 'TimeoutError', message: 'execution timeout of 5000 ms exceeded' },
@@ -487,21 +483,20 @@ describe('cancel and timeout stop the handler', () => {
       },
       concurrencyModifier: 1,
     })
-    submit(engine, 'running')
-    const queued = submit(engine, 'queued')
-    engine.cancel(queued)
-    expect(queued.status).toBe('CANCELLED')
-    expect(engine.health().jobs.inQueue).toBe(0)
+    const [, queued] = await Promise.all([submit(engine, 'running'), submit(engine, 'queued')])
+    void engine.cancel(queued.id)
+    expect(queued.attempt.status).toBe('CANCELLED')
+    expect((await engine.health()).jobs.inQueue).toBe(0)
     expect(started).toHaveBeenCalledTimes(1)
   })
 
   it('leaves a job that has ended as it was', async () => {
     const engine = engineWith({ handler: () => 1 })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    engine.cancel(record)
-    expect(record.status).toBe('COMPLETED')
-    expect(record.log.after(0).filter((e) => e.type === 'done')).toHaveLength(1)
+    void engine.cancel(record.id)
+    expect(record.attempt.status).toBe('COMPLETED')
+    expect(logOf(engine, record).events.filter((e) => e.type === 'done')).toHaveLength(1)
   })
 })
 
@@ -516,42 +511,43 @@ describe('retry, purge, retention', () => {
       },
       returnAggregateStream: true,
     })
-    const record = submit(engine, 'try')
+    const record = await submit(engine, 'try')
     await ended(engine, record)
-    const firstDone = record.log.lastSeq
-    engine.retry(record)
-    expect(record.status).not.toBe('FAILED')
+    const firstDone = record.attempt.lastSeq
+    await engine.retry(record.id)
+    expect(record.attempt.status).not.toBe('FAILED')
     await ended(engine, record)
-    expect(engine.status(record)).toMatchObject({ id: record.id, status: 'COMPLETED', output: ['try 2'] })
-    expect(record.log.after(0)[0]?.seq).toBe(firstDone + 1)
-    expect(engine.health().jobs.retried).toBe(1)
+    expect(await engine.status(record)).toMatchObject({ id: record.id, status: 'COMPLETED', output: ['try 2'] })
+    expect(logOf(engine, record).events[0]?.seq).toBe(firstDone + 1)
+    expect((await engine.health()).jobs.retried).toBe(1)
   })
 
   it('refuses to retry a job that is not FAILED or TIMED_OUT', async () => {
     const engine = engineWith({ handler: () => 1 })
-    const record = submit(engine)
+    const record = await submit(engine)
     await ended(engine, record)
-    expect(() => engine.retry(record)).toThrow(expect.objectContaining({ code: 'invalid_state', status: 409 }))
+    const refused: unknown = await engine.retry(record.id).then(() => undefined, (error: unknown) => error)
+    expect(refused).toEqual(expect.objectContaining({ code: 'invalid_state' }))
+    expect(isWorkerError(refused) && statusOfCode[refused.code]).toBe(409)
   })
 
   it('purges queued jobs only, ending them CANCELLED', async () => {
     const engine = engineWith({ handler: () => new Promise(() => {}), concurrencyModifier: 1 })
-    const running = submit(engine)
-    const queued = [submit(engine), submit(engine)]
-    expect(engine.purgeQueue()).toBe(2)
-    expect(queued.map((r) => r.status)).toEqual(['CANCELLED', 'CANCELLED'])
-    expect(running.status).toBe('IN_PROGRESS')
-    expect(engine.health().jobs.inQueue).toBe(0)
+    const [running, ...queued] = await Promise.all([submit(engine), submit(engine), submit(engine)])
+    expect(await engine.purgeQueue()).toBe(2)
+    expect(queued.map((r) => r.attempt.status)).toEqual(['CANCELLED', 'CANCELLED'])
+    expect(running.attempt.status).toBe('IN_PROGRESS')
+    expect((await engine.health()).jobs.inQueue).toBe(0)
   })
 
   it('keeps a result until its ttl, then forgets the job', async () => {
     vi.useFakeTimers()
     const engine = engineWith({ handler: () => 1 })
-    const record = submit(engine, {}, { policy: { ttl: 10_000 } })
+    const record = await submit(engine, {}, { policy: { ttl: 10_000 } })
     await vi.advanceTimersByTimeAsync(9_999)
-    expect(engine.get(record.id)).toBe(record)
+    expect(await engine.get(record.id)).toBe(record)
     await vi.advanceTimersByTimeAsync(1)
-    expect(engine.get(record.id)).toBeUndefined()
+    expect(await engine.get(record.id)).toBeUndefined()
   })
 
   it('never deletes a running job at its ttl, and keeps its result a little after it ends', async () => {
@@ -562,25 +558,24 @@ describe('retry, purge, retention', () => {
         return 'late'
       },
     })
-    const record = submit(engine, {}, { policy: { ttl: 20_000 } })
+    const record = await submit(engine, {}, { policy: { ttl: 20_000 } })
     await vi.advanceTimersByTimeAsync(25_000)
-    expect(engine.get(record.id)?.status).toBe('IN_PROGRESS')
+    expect((await engine.get(record.id))?.attempt.status).toBe('IN_PROGRESS')
     await vi.advanceTimersByTimeAsync(5_000)
-    expect(engine.status(record)).toMatchObject({ status: 'COMPLETED', output: 'late' })
+    expect(await engine.status(record)).toMatchObject({ status: 'COMPLETED', output: 'late' })
     await vi.advanceTimersByTimeAsync(19_999)
-    expect(engine.get(record.id)).toBeDefined()
+    expect(await engine.get(record.id)).toBeDefined()
     await vi.advanceTimersByTimeAsync(1)
-    expect(engine.get(record.id)).toBeUndefined()
+    expect(await engine.get(record.id)).toBeUndefined()
   })
 
   it('ends a job TIMED_OUT when its ttl passes while it waits in the queue', async () => {
     vi.useFakeTimers()
     const engine = engineWith({ handler: () => new Promise(() => {}), concurrencyModifier: 1 })
-    submit(engine)
-    const queued = submit(engine, {}, { policy: { ttl: 10_000 } })
+    const [, queued] = await Promise.all([submit(engine), submit(engine, {}, { policy: { ttl: 10_000 } })])
     await vi.advanceTimersByTimeAsync(10_000)
-    expect(engine.status(queued)).toMatchObject({ status: 'TIMED_OUT', errorDetail: { type: 'TimeoutError' } })
-    expect(queued.log.done).toBe(true)
+    expect(await engine.status(queued)).toMatchObject({ status: 'TIMED_OUT', errorDetail: { type: 'TimeoutError' } })
+    expect(logOf(engine, queued).ended).toBe(true)
   })
 })
 
@@ -588,35 +583,35 @@ describe('a POST /stream job nobody reads', () => {
   it('is cancelled after the grace period once its last reader leaves', async () => {
     vi.useFakeTimers()
     const engine = engineWith({ handler: () => new Promise(() => {}), disconnectGrace: 30_000 })
-    const record = engine.submit({ input: {} }, { origin: 'stream' })
+    const record = await engine.submit({ input: {} }, { origin: 'stream' })
     engine.attachReader(record)
     engine.detachReader(record)
     await vi.advanceTimersByTimeAsync(29_999)
-    expect(record.status).toBe('IN_PROGRESS')
+    expect(record.attempt.status).toBe('IN_PROGRESS')
     await vi.advanceTimersByTimeAsync(1)
-    expect(engine.status(record)).toMatchObject({ status: 'CANCELLED', error: 'cancelled: no reader for 30000 ms' })
+    expect(await engine.status(record)).toMatchObject({ status: 'CANCELLED', error: 'cancelled: no reader for 30000 ms' })
   })
 
   it('lives on when a reader comes back within the grace period', async () => {
     vi.useFakeTimers()
     const engine = engineWith({ handler: () => new Promise(() => {}), disconnectGrace: 30_000 })
-    const record = engine.submit({ input: {} }, { origin: 'stream' })
+    const record = await engine.submit({ input: {} }, { origin: 'stream' })
     engine.attachReader(record)
     engine.detachReader(record)
     await vi.advanceTimersByTimeAsync(20_000)
     engine.attachReader(record)
     await vi.advanceTimersByTimeAsync(60_000)
-    expect(record.status).toBe('IN_PROGRESS')
+    expect(record.attempt.status).toBe('IN_PROGRESS')
   })
 
   it('never cancels a /run job when its readers leave', async () => {
     vi.useFakeTimers()
     const engine = engineWith({ handler: () => new Promise(() => {}), disconnectGrace: 0 })
-    const record = submit(engine)
+    const record = await submit(engine)
     engine.attachReader(record)
     engine.detachReader(record)
     await vi.advanceTimersByTimeAsync(60_000)
-    expect(record.status).toBe('IN_PROGRESS')
+    expect(record.attempt.status).toBe('IN_PROGRESS')
   })
 })
 
@@ -625,11 +620,10 @@ describe('nextDeadline', () => {
     vi.useFakeTimers({ now: 1_000_000 })
     const engine = engineWith({ handler: () => new Promise(() => {}), concurrencyModifier: 1 })
     expect(engine.nextDeadline()).toBeUndefined()
-    submit(engine, {}, { policy: { ttl: 60_000, executionTimeout: 30_000 } })
-    submit(engine, {}, { policy: { ttl: 20_000 } })
+    await Promise.all([submit(engine, {}, { policy: { ttl: 60_000, executionTimeout: 30_000 } }), submit(engine, {}, { policy: { ttl: 20_000 } })])
     expect(engine.nextDeadline()).toBe(1_000_000 + 20_000)
     const third = engineWith({ handler: () => new Promise(() => {}) })
-    submit(third, {}, { policy: { ttl: 60_000, executionTimeout: 5_000 } })
+    await submit(third, {}, { policy: { ttl: 60_000, executionTimeout: 5_000 } })
     expect(third.nextDeadline()).toBe(1_000_000 + 5_000)
   })
 })
@@ -645,12 +639,11 @@ describe('retry', () => {
       },
       concurrencyModifier: 1,
     })
-    submit(engine, 'A')
-    const b = submit(engine, 'B', { policy: { ttl: 300 } })
+    const [, b] = await Promise.all([submit(engine, 'A'), submit(engine, 'B', { policy: { ttl: 300 } })])
     await vi.advanceTimersByTimeAsync(300)
-    expect(b.status).toBe('TIMED_OUT')
-    submit(engine, 'D')
-    engine.retry(b)
+    expect(b.attempt.status).toBe('TIMED_OUT')
+    await submit(engine, 'D')
+    await engine.retry(b.id)
     await vi.advanceTimersByTimeAsync(1_000)
     expect(started).toEqual(['A', 'D', 'B'])
   })
@@ -667,9 +660,9 @@ describe('retry', () => {
     })
     const first = { waitUntil: vi.fn() }
     const second = { waitUntil: vi.fn() }
-    const record = engine.submit({ input: {} }, { executionCtx: first })
+    const record = await engine.submit({ input: {} }, { executionCtx: first })
     await ended(engine, record)
-    engine.retry(record, second)
+    await engine.retry(record.id, second)
     await ended(engine, record)
     expect(seen).toEqual([first, second])
   })

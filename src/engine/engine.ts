@@ -1,116 +1,71 @@
 /**
- * The job engine: queue, concurrency, lifecycle, timeouts and retention of every job of one worker,
- * all in memory. Routes ask it for jobs and read their logs; it never touches HTTP.
+ * The job engine of one worker: it takes requests for jobs and answers what routes ask of them,
+ * over a {@link Store} where the jobs live. It keeps in the process only what lives there: the
+ * running handlers (the executor), the claiming of work for free slots (the scheduler), the
+ * deadlines (retention), and per job what the submitting request gave (`env`, its execution
+ * context). It never touches HTTP, and throws only {@link WorkerError}s.
  * @module
  */
-import type { ErrorDetail, ExecutionContextLike, HealthReport, Job, JobRequest, JobStatus, JobStatusObject } from '../types.ts'
-import { isTerminal } from '../types.ts'
-import { HttpError } from '../errors.ts'
-import type { Aggregation } from './aggregate.ts'
-import { startAggregate } from './aggregate.ts'
-import { driveHandler } from './drive-handler.ts'
-import { Fifo } from './fifo.ts'
-import { createJobSink, payloadTooLarge } from './job-sink.ts'
-import type { SinkContext } from './job-sink.ts'
-import { utf8Length } from './utf8-length.ts'
-import { bytesOverEventLimit } from './output-budget.ts'
-import { deliverWebhook } from './webhook.ts'
-import type { WebhookOptions } from './webhook.ts'
-import type { Execution, JobOrigin, JobRecord } from './job-record.ts'
-import { createJobRecord, statusJsonOf, statusObjectOf } from './job-record.ts'
-import { cancelTimer, startTimer } from './timers.ts'
+import type { ExecutionContextLike, HealthReport, JobRequest, JobStatusObject } from '../types.ts'
+import type { Awaitable } from '../awaitable.ts'
+import { whenReady } from '../awaitable.ts'
+import { jobErrors, jobNotFound, notRetryable, queueFull } from '../errors.ts'
+import type { Store } from '../store/store.ts'
+import type { Ending, JobState } from '../store/job-state.ts'
+import { hasEnded } from '../store/job-state.ts'
+import { statusJsonOf } from '../store/status-json.ts'
+import type { EngineOptions, SubmitOptions } from './engine-options.ts'
+import type { JobContext } from './executor.ts'
+import { Executor } from './executor.ts'
+import { OutputView } from './output-view.ts'
+import { ReaderPresence } from './reader-presence.ts'
+import { Retention } from './retention.ts'
+import { Scheduler } from './scheduler.ts'
 import type { LazySignal } from './wait.ts'
 import { waitForSignal } from './wait.ts'
-import { envString } from '../env.ts'
-import type { JobPersistence, JobSnapshot } from './persistence.ts'
-import { snapshotOf } from './persistence.ts'
-import type { LogEvent } from './event-log.ts'
-import { EventLog } from './event-log.ts'
-import { addToAggregate } from './aggregate.ts'
+import { WebhookSender } from './webhook-sender.ts'
+import { restoreJobs } from './restore.ts'
 
-/** Everything the engine needs to know, already resolved from the worker's config. */
-export interface EngineOptions {
-  handler: (job: Job<never, never>) => unknown
-  /** How a stream's outputs become its `output` (RunPod's `return_aggregate_stream` is `'array'`). */
-  aggregation: Aggregation
-  /** Largest single output or progress value, UTF-8 bytes of its JSON. */
-  maxEventBytes: number
-  /** Largest total of a job's outputs, and of its final output, UTF-8 bytes of JSON. */
-  maxResultBytes: number
-  /** Delivery of the request's `webhook`; the secret falls back to `env.EDGEPOD_WEBHOOK_SECRET`. */
-  webhooks: WebhookOptions
-  /** A fixed number of jobs run at once, or RunPod's modifier `(current) => wanted`. */
-  concurrency: number | ((current: number) => number)
-  /** Default `policy.executionTimeout`, ms. */
-  executionTimeout: number
-  /** Default `policy.ttl`, ms. */
-  ttl: number
-  /** How long a `POST /stream` job lives on with no reader before it is cancelled, ms. */
-  disconnectGrace: number
-  /** How long a cancelled handler may take to run its cleanup before its slot is freed anyway, ms. */
-  cleanupTimeout: number
-  /** The most jobs waiting for a slot before submissions are refused (429 `queue_full`). */
-  maxQueue: number
-  exposeErrorStack: boolean
-  /** The `workerId` of status objects; a random one (made at the first request) when absent. */
-  workerId: string | undefined
-  /** Where jobs are written down, for a store that outlives the process (Durable Objects). */
-  persistence?: JobPersistence | undefined
-}
+export type { EngineOptions, SubmitOptions } from './engine-options.ts'
 
-/** How a job is submitted. */
-export interface SubmitOptions {
-  origin?: JobOrigin
-  env?: unknown
-  executionCtx?: ExecutionContextLike | undefined
-}
-
-/** The longest a result is kept after its job ends past its ttl (RunPod keeps sync results 1 min). */
-const LATE_RESULT_RETENTION = 60_000
-
-/**
- * Each attempt gets its own copy of the input, so a retry sees the input as sent even when the
- * first attempt mutated it. Inputs from HTTP are JSON and always clone; an in-process caller's
- * uncloneable input is passed as it is.
- */
-function cloneInput(input: unknown): unknown {
-  try {
-    return structuredClone(input)
-  } catch {
-    return input
-  }
-}
-
-/** A place in the queue, for one attempt of a job. */
-interface QueueEntry {
-  record: JobRecord
-  attempt: number
-}
-
-/** Runs the jobs of one worker. */
+/** Runs the jobs of one worker over a store. */
 export class JobEngine {
   readonly options: EngineOptions
-  #jobs = new Map<string, JobRecord>()
-  // Entries carry the attempt they queued: a job that left the queue (cancelled, timed out) and
-  // was retried must not start from its old place, ahead of jobs queued since.
-  #queue = new Fifo<QueueEntry>()
-  #lowPriorityQueue = new Fifo<QueueEntry>()
-  #concurrency: number
-  #slotsInUse = 0
-  #counts = { inQueue: 0, inProgress: 0, completed: 0, failed: 0, retried: 0 }
+  readonly store: Store
+  readonly #local = new Map<string, JobContext>()
+  readonly #executor: Executor
+  readonly #scheduler: Scheduler
+  readonly #retention: Retention
+  readonly #outputs: OutputView
+  readonly #readers: ReaderPresence
+  readonly #webhooks: WebhookSender
+  #workerId: string | undefined
 
-  readonly #sinkContext: SinkContext
-
-  constructor(options: EngineOptions) {
+  constructor(options: EngineOptions, store: Store) {
     this.options = options
-    this.#sinkContext = {
-      aggregation: options.aggregation,
-      maxEventBytes: options.maxEventBytes,
-      maxResultBytes: options.maxResultBytes,
-      exposeErrorStack: options.exposeErrorStack,
-      end: (record, status, error) => this.#end(record, status, error),
-    }
-    this.#concurrency = typeof options.concurrency === 'number' ? options.concurrency : 1
+    this.store = store
+    const { jobs, dispatcher } = store
+    this.#executor = new Executor(options, store, {
+      ended: (job) => this.#ended(job),
+      released: () => this.#scheduler.pump(),
+    })
+    this.#retention = new Retention(options, {
+      expire: (id, attempt) => void this.#expire(id, attempt),
+      remove: (id) => void this.#remove(id),
+    })
+    this.#outputs = new OutputView(options.aggregation, jobs, (id, attempt) => this.#executor.foldedAggregateJson(id, attempt))
+    this.#readers = new ReaderPresence(jobs, options.disconnectGrace, (id, message) => void Promise.resolve(this.cancel(id, message)).catch(() => {}))
+    this.#webhooks = new WebhookSender(options.webhooks, (job) => this.statusJson(job))
+    this.#scheduler = new Scheduler(options.concurrency, {
+      jobs,
+      dispatcher,
+      slotsInUse: () => this.#executor.slotsInUse,
+      workerId: () => this.workerId,
+      run: (writer) => {
+        this.#executor.run(writer, this.#contextOf(writer.lease.id))
+        this.#retention.track(writer.job)
+      },
+    })
   }
 
   /**
@@ -120,481 +75,218 @@ export class JobEngine {
   get workerId(): string {
     return (this.#workerId ??= this.options.workerId ?? `edgepod-${crypto.randomUUID().slice(0, 8)}`)
   }
-  #workerId: string | undefined
-  #submitted = 0
 
-  /** Creates a job, queues it, and starts it if a slot is free. */
-  submit(request: JobRequest, options: SubmitOptions = {}): JobRecord {
-    this.#refuseWhenQueueFull()
-    const record = createJobRecord({
-      id: crypto.randomUUID(),
-      request,
-      origin: options.origin ?? 'run',
-      env: options.env,
-      executionCtx: options.executionCtx,
-      now: Date.now(),
-      aggregate: startAggregate(this.options.aggregation),
-    })
-    record.order = this.#submitted++
-    this.#jobs.set(record.id, record)
-    this.#watch(record)
-    this.#persist(record)
-    this.#enqueue(record, options.executionCtx)
-    return record
-  }
-
-  /**
-   * Rebuilds the jobs of a durable store after a restart. A job that was running has lost its
-   * handler: it ends `FAILED` (with what it had streamed), and `/retry` runs it again. Queued jobs
-   * queue again in their order; ended ones stay until their ttl.
-   */
-  restore(snapshots: readonly JobSnapshot[], eventsOf: (id: string) => LogEvent[], env?: unknown): void {
-    const now = Date.now()
-    for (const snapshot of [...snapshots].sort((a, b) => a.queuedAt - b.queuedAt || a.order - b.order)) {
-      const events = eventsOf(snapshot.id).filter((event) => event.seq > snapshot.baseSeq)
-      const record = createJobRecord({ ...snapshot, env, executionCtx: undefined, now: snapshot.queuedAt, aggregate: startAggregate(this.options.aggregation) })
-      Object.assign(record, {
-        log: new EventLog({ baseSeq: snapshot.baseSeq, events }),
-        status: snapshot.status,
-        startedAt: snapshot.startedAt,
-        finishedAt: snapshot.finishedAt,
-        error: snapshot.error,
-        drainSeq: snapshot.drainSeq,
-        attempt: snapshot.attempt,
-        expired: snapshot.expired,
-        order: snapshot.order,
-        workerId: snapshot.workerId,
-        // A running job with outputs was a stream (a plain handler's one output ends it at once).
-        kind: snapshot.kind ?? (events.some((event) => event.type === 'output') ? 'stream' : undefined),
-      })
-      this.#submitted = Math.max(this.#submitted, snapshot.order + 1)
-      for (const event of events) {
-        if (event.type === 'progress') record.progressJson = event.json
-        if (event.type !== 'output') continue
-        record.outputBytes += utf8Length(event.json) + 1
-        try {
-          addToAggregate(this.options.aggregation, record.aggregate, JSON.parse(event.json))
-        } catch {
-          // A reducer that fails now failed then: the job's own status says so.
-        }
-      }
-      this.#jobs.set(record.id, record)
-      this.#watch(record)
-      if (record.status === 'IN_QUEUE') {
-        this.#enqueue(record, undefined)
-        continue
-      }
-      if (record.status === 'IN_PROGRESS') {
-        this.#counts.inProgress++
-        this.#end(record, 'FAILED', { type: 'RestartError', message: 'the worker restarted while the job ran; /retry runs it again', code: 'restarted' })
-      } else if (record.status === 'COMPLETED') this.#counts.completed++
-      else if (record.status !== 'CANCELLED') this.#counts.failed++
-      // Ended, now or before the restart: kept until its ttl (a little after it, when it ended late).
-      const left = record.queuedAt + this.#ttlOf(record) - now
-      if (record.timers.delete !== undefined) continue
-      if (left <= 0 || record.expired) this.#scheduleDelete(record)
-      else record.timers.ttl = startTimer(() => this.#expire(record), left)
+  /** Creates a job and queues it; it starts at once when a slot is free. */
+  async submit(request: JobRequest, options: SubmitOptions = {}): Promise<JobState> {
+    const id = crypto.randomUUID()
+    const { jobs, dispatcher } = this.store
+    // Before the job is queued: a free slot starts it at once, and its handler reads its env.
+    this.#local.set(id, { env: options.env, executionCtx: options.executionCtx })
+    const job = await jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now() })
+    this.#retention.track(job)
+    try {
+      const limit = this.#scheduler.hasFreeSlot() ? Infinity : this.options.maxQueue
+      await dispatcher.enqueue({ id, attempt: 1, lowPriority: request.policy?.lowPriority === true }, limit)
+    } catch (error) {
+      this.#forget(id)
+      await jobs.delete(id)
+      throw error
     }
-  }
-
-  /**
-   * The earliest time a timer of this engine must act (a ttl to expire, a running job's execution
-   * timeout), or undefined with no job. A Durable Object sets its alarm to it, so that an object
-   * evicted between requests still deletes expired jobs and times out running ones on time.
-   */
-  nextDeadline(): number | undefined {
-    let next: number | undefined
-    for (const record of this.#jobs.values()) {
-      let deadline = record.queuedAt + this.#ttlOf(record)
-      if (record.deleteAt !== undefined) deadline = record.deleteAt
-      else if (record.status === 'IN_PROGRESS' && record.startedAt !== undefined) {
-        deadline = Math.min(deadline, record.startedAt + (record.request.policy?.executionTimeout ?? this.options.executionTimeout))
-      } else if (isTerminal(record.status) && record.finishedAt !== undefined && deadline <= record.finishedAt) {
-        // Ended past its ttl: kept a little while after it ended.
-        deadline = record.finishedAt + Math.min(LATE_RESULT_RETENTION, this.#ttlOf(record))
-      }
-      next = next === undefined ? deadline : Math.min(next, deadline)
-    }
-    return next
-  }
-
-  /** A draining polled read returned everything up to `seq`. */
-  markDrained(record: JobRecord, seq: number): void {
-    record.drainSeq = seq
-    // A poll that waited may outlive the job: never write a deleted job back.
-    if (this.#jobs.get(record.id) === record) this.#persist(record)
-  }
-
-  #watch(record: JobRecord): void {
-    const persistence = this.options.persistence
-    if (persistence) record.log.observer = (event) => persistence.saveEvent(record.id, event)
-  }
-
-  #persist(record: JobRecord): void {
-    this.options.persistence?.saveJob(snapshotOf(record))
+    this.#hold(options.executionCtx, id, 1)
+    return job
   }
 
   /** The job with this id, if it exists and has not expired. */
-  get(id: string): JobRecord | undefined {
-    return this.#jobs.get(id)
+  get(id: string): Awaitable<JobState | undefined> {
+    return this.store.jobs.get(id)
   }
 
-  /** The job with this id, or a 404 `job_not_found`. */
-  require(id: string): JobRecord {
-    const record = this.#jobs.get(id)
-    if (!record) throw new HttpError('job_not_found', `no job with id ${JSON.stringify(id)} (it may have expired)`)
-    return record
+  /** The job with this id, or a `job_not_found` error. */
+  require(id: string): Awaitable<JobState> {
+    return whenReady(this.store.jobs.get(id), (job) => {
+      if (!job) throw jobNotFound(id)
+      return job
+    })
   }
 
   /** The status object as JSON text (with the output, unless told otherwise). */
-  statusJson(record: JobRecord, withOutput = true): string {
-    return statusJsonOf(record, this.#viewOptions(withOutput))
+  statusJson(job: JobState, withOutput = true): Awaitable<string> {
+    if (!withOutput) return statusJsonOf(job, undefined, Date.now())
+    return whenReady(this.#outputs.jsonOf(job), (output) => statusJsonOf(job, output, Date.now()))
   }
 
-  /** The status object as a value. */
-  status(record: JobRecord, withOutput = true): JobStatusObject {
-    return statusObjectOf(record, this.#viewOptions(withOutput))
+  /** The status object as a value (for callers inside the process). */
+  async status(job: JobState, withOutput = true): Promise<JobStatusObject> {
+    return JSON.parse(await this.statusJson(job, withOutput)) as JobStatusObject
   }
 
-  /** Calls `listener` once when the job's current attempt ends (at once if it has). */
-  onEnd(record: JobRecord, listener: () => void): () => void {
-    if (isTerminal(record.status)) {
-      listener()
-      return () => {}
-    }
-    record.endListeners.add(listener)
-    return () => record.endListeners.delete(listener)
-  }
-
-  /** Resolves when the job has ended, `ms` has passed, or `signal` aborts, whichever is first. */
-  waitForEnd(record: JobRecord, ms: number, signal?: LazySignal): Promise<void> {
-    return waitForSignal((wake) => this.onEnd(record, wake), ms, signal)
+  /** Resolves when the job's current attempt has ended, `ms` has passed, or `signal` aborts. */
+  waitForEnd(id: string, ms: number, signal?: LazySignal): Promise<void> {
+    return waitForSignal((wake) => this.store.jobs.watchEnd(id, wake), ms, signal)
   }
 
   /**
    * Cancels a job: a queued one never starts, a running one is recorded `CANCELLED` at once and its
-   * handler is stopped. A job that has already ended keeps its status.
+   * handler is stopped, wherever it runs. A job that has already ended keeps its status. With a
+   * store that answers at once, all of it happens before this returns.
    */
-  cancel(record: JobRecord, message = 'cancelled by request'): void {
-    if (isTerminal(record.status)) return
-    this.#end(record, 'CANCELLED', { type: 'CancelledError', message })
+  cancel(id: string, message?: string): Awaitable<JobState> {
+    const { jobs, dispatcher } = this.store
+    return whenReady(this.require(id), (job) => {
+      const attempt = job.attempt
+      if (hasEnded(attempt)) return job
+      const ending: Ending = {
+        status: 'CANCELLED',
+        error: jobErrors.cancelled(message),
+        finishedAt: Date.now(),
+        aggregateJson: this.#executor.foldedAggregateJson(id, attempt.number),
+      }
+      return whenReady(jobs.finish(id, attempt.number, ending), (ended) => {
+        // Another end came first: it is the job's end.
+        if (!ended) return whenReady(jobs.get(id), (now) => now ?? job)
+        const delivered = ended.attempt.startedAt === undefined ? undefined : dispatcher.deliverCancel(id, attempt.number)
+        return whenReady(delivered, () => {
+          this.#ended(ended)
+          return ended
+        })
+      })
+    })
   }
 
   /**
-   * Puts a `FAILED` or `TIMED_OUT` job back in the queue: same id, same input. The execution context
-   * is the retrying request's, so that on Workers it is the one kept alive.
+   * Puts a `FAILED` or `TIMED_OUT` job back in the queue: same id, same input, a new attempt. The
+   * execution context is the retrying request's, so that on Workers it is the one kept alive.
    */
-  retry(record: JobRecord, executionCtx?: ExecutionContextLike): void {
-    if (record.status !== 'FAILED' && record.status !== 'TIMED_OUT') {
-      throw new HttpError('invalid_state', `job ${record.id} is ${record.status}; only FAILED or TIMED_OUT jobs can be retried`)
+  async retry(id: string, executionCtx?: ExecutionContextLike): Promise<JobState> {
+    const { jobs, dispatcher } = this.store
+    const job = await this.require(id)
+    const { number, status } = job.attempt
+    if (status !== 'FAILED' && status !== 'TIMED_OUT') throw notRetryable(id, status)
+    // Checked before the retry is made, so that a refused retry leaves the job as it was.
+    if (!this.#scheduler.hasFreeSlot()) {
+      const { inQueue } = (await dispatcher.health(this.#scheduler.workers())).jobs
+      if (inQueue >= this.options.maxQueue) throw queueFull(inQueue)
     }
-    this.#refuseWhenQueueFull()
-    record.log.restart()
-    record.status = 'IN_QUEUE'
-    record.queuedAt = Date.now()
-    record.startedAt = record.finishedAt = undefined
-    record.kind = record.error = record.progressJson = record.outputCache = undefined
-    record.execution = undefined
-    record.aggregate = startAggregate(this.options.aggregation)
-    record.outputBytes = 0
-    record.attempt++
-    record.drainSeq = record.log.baseSeq
-    record.expired = false
-    cancelTimer(record.timers.delete)
-    cancelTimer(record.timers.ttl)
-    this.#counts.retried++
-    record.executionCtx = executionCtx
-    this.#persist(record)
-    this.#enqueue(record, executionCtx)
+    const retried = await jobs.retry(id, number, Date.now())
+    if (!retried) throw notRetryable(id, (await jobs.get(id))?.attempt.status ?? status)
+    this.#local.set(id, { env: this.#local.get(id)?.env, executionCtx })
+    this.#retention.track(retried)
+    await dispatcher.enqueue({ id, attempt: number + 1, lowPriority: job.request.policy?.lowPriority === true }, Infinity)
+    this.#hold(executionCtx, id, number + 1)
+    return retried
   }
 
-  /** Cancels every queued job; running jobs go on. Returns how many were removed. */
-  purgeQueue(): number {
+  /** Cancels every queued job; running jobs go on. Answers how many were removed. */
+  async purgeQueue(): Promise<number> {
     let removed = 0
-    for (const { record, attempt } of [...this.#queue.drain(), ...this.#lowPriorityQueue.drain()]) {
-      if (record.status !== 'IN_QUEUE' || record.attempt !== attempt) continue
-      this.#end(record, 'CANCELLED', { type: 'CancelledError', message: 'removed from the queue by /purge-queue' })
+    for (const entry of await this.store.dispatcher.purge()) {
+      const ending: Ending = { status: 'CANCELLED', error: jobErrors.cancelled('removed from the queue by /purge-queue'), finishedAt: Date.now(), queuedOnly: true }
+      const ended = await this.store.jobs.finish(entry.id, entry.attempt, ending)
+      if (!ended) continue
       removed++
+      this.#ended(ended)
     }
     return removed
   }
 
-  /** How many jobs this engine holds, of any status: ended ones stay until their ttl expires. */
-  get heldJobs(): number {
-    return this.#jobs.size
-  }
-
-  /** RunPod's `/health` counts for this worker. */
-  health(): HealthReport {
-    const { inQueue, inProgress, completed, failed, retried } = this.#counts
-    return {
-      jobs: { completed, failed, inProgress, inQueue, retried },
-      // With no limit there is always room for one more job.
-      workers: {
-        idle: Number.isFinite(this.#concurrency) ? Math.max(0, this.#concurrency - this.#slotsInUse) : 1,
-        running: this.#slotsInUse,
-      },
-    }
+  /** RunPod's `/health` counts. */
+  health(): Awaitable<HealthReport> {
+    return this.store.dispatcher.health(this.#scheduler.workers())
   }
 
   /** A reader of the job's SSE stream arrived. */
-  attachReader(record: JobRecord): void {
-    record.readers++
-    cancelTimer(record.timers.grace)
-    record.timers.grace = undefined
+  attachReader(job: JobState): void {
+    this.#readers.attach(job)
   }
 
   /** A reader left; when the last reader of a `POST /stream` job leaves, the grace period starts. */
-  detachReader(record: JobRecord): void {
-    record.readers--
-    this.#armDisconnectGrace(record)
+  detachReader(job: JobState): void {
+    this.#readers.detach(job)
   }
 
   /** A polled read counts as interest: it restarts a running grace period. */
-  touch(record: JobRecord): void {
-    if (record.timers.grace !== undefined) {
-      cancelTimer(record.timers.grace)
-      record.timers.grace = undefined
-      this.#armDisconnectGrace(record)
-    }
+  touch(job: JobState): void {
+    this.#readers.touch(job)
   }
 
-  #armDisconnectGrace(record: JobRecord): void {
-    if (record.readers > 0 || record.origin !== 'stream' || isTerminal(record.status)) return
-    const grace = this.options.disconnectGrace
-    if (grace === Infinity) return
-    const message = `cancelled: no reader for ${grace} ms`
-    if (grace <= 0) return this.cancel(record, message)
-    record.timers.grace = startTimer(() => {
-      record.timers.grace = undefined
-      if (record.readers === 0) this.cancel(record, message)
-    }, grace)
-  }
-
-  #viewOptions(withOutput: boolean) {
-    return { now: Date.now(), workerId: this.workerId, aggregation: this.options.aggregation, withOutput }
-  }
-
-  /** Queues a job (new or retried) and starts it if a slot is free. */
-  #enqueue(record: JobRecord, executionCtx: ExecutionContextLike | undefined): void {
-    this.#counts.inQueue++
-    // On Workers the isolate may stop once the response is sent: keep it until the job has ended
-    // and its handler has finished too (or run out of cleanup time), since a cancelled handler's
-    // `finally` may wait on its own timers, which workerd drops with the request's context.
-    executionCtx?.waitUntil(new Promise<void>((resolve) => this.onEnd(record, resolve)).then(() => record.execution?.released))
-    // From submission (or the retry): a job restored from storage has less of it left.
-    record.timers.ttl = startTimer(() => this.#expire(record), record.queuedAt + this.#ttlOf(record) - Date.now())
-    const entry = { record, attempt: record.attempt }
-    if (record.request.policy?.lowPriority) this.#lowPriorityQueue.push(entry)
-    else this.#queue.push(entry)
-    this.#pump()
-  }
-
-  /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */
-  #limit(): number {
-    const modifier = this.options.concurrency
-    let wanted: number
-    try {
-      wanted = typeof modifier === 'number' ? modifier : modifier(this.#concurrency)
-    } catch (error) {
-      // A broken modifier must not stop the queue: keep the concurrency we had.
-      console.error('edgepod: concurrencyModifier threw; keeping concurrency', this.#concurrency, error)
-      return this.#concurrency
-    }
-    if (Number.isInteger(wanted) && wanted >= 1) this.#concurrency = wanted
-    else if (wanted === Infinity) this.#concurrency = Infinity
-    return this.#concurrency
-  }
-
-  #pump(): void {
-    while (this.#counts.inQueue > 0 && this.#slotsInUse < this.#limit()) {
-      const entry = this.#queue.shift() ?? this.#lowPriorityQueue.shift()
-      if (!entry) return
-      if (entry.record.status === 'IN_QUEUE' && entry.record.attempt === entry.attempt) this.#start(entry.record)
-    }
-  }
-
-  #start(record: JobRecord): void {
-    this.#counts.inQueue--
-    this.#counts.inProgress++
-    this.#slotsInUse++
-    record.status = 'IN_PROGRESS'
-    record.startedAt = Date.now()
-    record.workerId = this.workerId
-    this.#persist(record)
-    let released = false
-    let markReleased!: () => void
-    let requestStop!: (reason: unknown) => void
-    const stopRequested = new Promise<unknown>((resolve) => (requestStop = resolve))
-    let controller: AbortController | undefined
-    let stopped = false
-    const execution: Execution = {
-      get signal() {
-        if (!controller) {
-          controller = new AbortController()
-          if (stopped) controller.abort(execution.stopReason)
-        }
-        return controller.signal
-      },
-      stopReason: undefined,
-      ended: false,
-      source: undefined,
-      settled: undefined,
-      released: new Promise<void>((resolve) => (markReleased = resolve)),
-      requestStop,
-      release: () => {
-        if (released) return
-        released = true
-        markReleased()
-        this.#slotsInUse--
-        this.#pump()
-      },
-    }
-    // The stop runs here, in the execution's own request: workerd forbids aborting a controller or
-    // closing a stream from another request (a /cancel), but lets that request settle a promise.
-    void stopRequested.then((reason) => {
-      stopped = true
-      execution.stopReason = reason
-      controller?.abort(reason)
-      void execution.source?.stop(reason)
-    })
-    record.execution = execution
-    const timeout = record.request.policy?.executionTimeout ?? this.options.executionTimeout
-    record.timers.execution = startTimer(() => {
-      this.#end(record, 'TIMED_OUT', { type: 'TimeoutError', message: `execution timeout of ${timeout} ms exceeded` })
-    }, timeout)
-    const job = this.#jobFor(record, execution)
-    execution.settled = driveHandler(this.options.handler, job, execution, createJobSink(record, execution, this.#sinkContext))
-      // Only a bug in edgepod gets here: the job still ends, rather than stay IN_PROGRESS unseen.
-      .catch((error) => {
-        console.error('edgepod: internal error while running a job', error)
-        this.#end(record, 'FAILED', { type: 'InternalError', message: 'internal error while running the job' })
-      })
-      // A handler that ended on its own frees its slot here; one the engine stopped frees it
-      // here or when its cleanup time runs out, whichever is first (see #stop).
-      .finally(execution.release)
-  }
-
-  #jobFor(record: JobRecord, execution: Execution): Job<never, never> {
-    const { request } = record
-    return {
-      id: record.id,
-      input: cloneInput(request.input) as never,
-      webhook: request.webhook,
-      policy: request.policy,
-      s3Config: request.s3Config,
-      get signal() {
-        return execution.signal
-      },
-      progress: (value: unknown) => {
-        if (execution.ended) return
-        const json = JSON.stringify(value)
-        if (json === undefined) throw new TypeError(`progress must be a JSON value, got ${typeof value}`)
-        const bytes = bytesOverEventLimit(json, this.options.maxEventBytes)
-        if (bytes !== undefined) {
-          // As for an output: the job ends FAILED with payload_too_large, and the handler is stopped.
-          const detail = payloadTooLarge(`progress is ${bytes} bytes, over the limit of ${this.options.maxEventBytes} for one event`)
-          this.#end(record, 'FAILED', detail)
-          throw Object.assign(new RangeError(detail.message), { code: detail.code })
-        }
-        record.progressJson = json
-        record.log.append('progress', json)
-      },
-      env: record.env as never,
-      executionCtx: record.executionCtx,
-    }
+  /** A draining polled read returned everything up to `seq`. */
+  markDrained(job: JobState, seq: number): Awaitable<void> {
+    return this.store.jobs.markDrained(job.id, job.attempt.number, seq)
   }
 
   /**
-   * Records a terminal status, once: the `done` event goes into the log, waiters wake, and a
-   * handler that had not finished on its own is aborted and stopped.
+   * Takes in the jobs a durable store kept across a restart (see restore.ts); `env` is the
+   * runtime's bindings, for their handlers.
    */
-  #end(record: JobRecord, status: JobStatus, error: ErrorDetail | undefined): void {
-    const execution = record.execution
-    if (execution?.ended || isTerminal(record.status)) return
-    const wasRunning = record.status === 'IN_PROGRESS'
-    if (wasRunning) this.#counts.inProgress--
-    else this.#counts.inQueue--
-    if (status === 'COMPLETED') this.#counts.completed++
-    else if (status === 'FAILED' || status === 'TIMED_OUT') this.#counts.failed++
-    record.status = status
-    record.finishedAt = Date.now()
-    record.error = error
-    cancelTimer(record.timers.execution)
-    cancelTimer(record.timers.grace)
-    record.timers.grace = undefined
-    record.log.append('done', this.statusJson(record, false))
-    this.#persist(record)
-    if (execution) {
-      execution.ended = true
-      if (status !== 'COMPLETED') this.#stop(execution, error)
-    }
-    const listeners = [...record.endListeners]
-    record.endListeners.clear()
-    for (const listener of listeners) listener()
-    this.#sendWebhook(record)
-    if (record.expired || record.queuedAt + this.#ttlOf(record) <= record.finishedAt) this.#scheduleDelete(record)
-  }
-
-  /** Aborts the handler's signal and stops its source, giving its cleanup a bounded time. */
-  #stop(execution: Execution, error: ErrorDetail | undefined): void {
-    const reason = new DOMException(error?.message ?? 'job ended', error?.type === 'TimeoutError' ? 'TimeoutError' : 'AbortError')
-    execution.requestStop(reason)
-    const timer = startTimer(execution.release, this.options.cleanupTimeout)
-    void execution.settled?.finally(() => cancelTimer(timer))
-  }
-
-  /**
-   * POSTs the status envelope (RunPod's: the status object with `input` and `webhook`) to the
-   * request's webhook, on every terminal status. It runs on its own: the job's end never waits
-   * for it, and on Workers the execution context keeps it alive.
-   */
-  #sendWebhook(record: JobRecord): void {
-    const url = record.request.webhook
-    if (!url) return
-    const status = this.statusJson(record)
-    const envelope = `${status.slice(0, -1)},"input":${JSON.stringify(record.request.input) ?? 'null'},"webhook":${JSON.stringify(url)}}`
-    const secret = this.options.webhooks.secret ?? envString(record.env, 'EDGEPOD_WEBHOOK_SECRET')
-    const delivery = deliverWebhook(url, envelope, `${record.id}-${record.attempt}`, { ...this.options.webhooks, secret })
-    record.executionCtx?.waitUntil(delivery)
-  }
-
-  /** Throws 429 `queue_full` when a new job would wait behind `maxQueue` others. */
-  #refuseWhenQueueFull(): void {
-    // A job that would start at once never waits, however long the queue limit is.
-    if (this.#slotsInUse < this.#concurrency || this.#counts.inQueue < this.options.maxQueue) return
-    throw new HttpError('queue_full', `the queue is full: ${this.#counts.inQueue} jobs are waiting for a slot; try again later`, {
-      headers: { 'Retry-After': '1' },
+  restore(restored: readonly JobState[], env?: unknown): Promise<void> {
+    return restoreJobs(this.store, restored, {
+      held: (job) => {
+        this.#local.set(job.id, { env, executionCtx: undefined })
+        this.#retention.track(job)
+      },
+      ended: (job) => this.#ended(job),
     })
   }
 
-  #ttlOf(record: JobRecord): number {
-    return record.request.policy?.ttl ?? this.options.ttl
+  /**
+   * The earliest time a deadline of this engine comes (a ttl, a running job's execution timeout),
+   * or undefined with no job: a Durable Object sets its alarm to it.
+   */
+  nextDeadline(): number | undefined {
+    return this.#retention.nextDeadline()
   }
 
-  #expire(record: JobRecord): void {
-    record.timers.ttl = undefined
-    if (record.status === 'IN_PROGRESS') {
-      // Never delete a running job: it is deleted shortly after it ends.
-      record.expired = true
-    } else if (record.status === 'IN_QUEUE') {
-      this.#end(record, 'TIMED_OUT', { type: 'TimeoutError', message: `ttl of ${this.#ttlOf(record)} ms expired before the job started` })
-    } else {
-      this.#delete(record)
-    }
+  /** How many jobs this engine holds, of any status: ended ones stay until their retention runs out. */
+  get heldJobs(): number {
+    return this.#retention.size
   }
 
-  #scheduleDelete(record: JobRecord): void {
-    cancelTimer(record.timers.delete)
-    const keep = Math.min(LATE_RESULT_RETENTION, this.#ttlOf(record))
-    record.deleteAt = Date.now() + keep
-    record.timers.delete = startTimer(() => this.#delete(record), keep)
+  /** How many webhook deliveries are under way (retries included). */
+  get webhooksUnderWay(): number {
+    return this.#webhooks.underWay
   }
 
-  #delete(record: JobRecord): void {
-    for (const timer of Object.values(record.timers)) cancelTimer(timer)
-    if (this.#jobs.get(record.id) !== record) return
-    this.#jobs.delete(record.id)
-    this.options.persistence?.deleteJob(record.id)
+  /** This process ended an attempt: it is kept until its retention runs out, and its webhook goes out. */
+  #ended(job: JobState): void {
+    this.#retention.track(job)
+    this.#readers.ended(job.id)
+    const context = this.#local.get(job.id)
+    this.#webhooks.send(job, context)
+  }
+
+  /** The ttl of a queued attempt passed before it started. */
+  async #expire(id: string, attempt: number): Promise<void> {
+    const job = await this.store.jobs.get(id)
+    if (!job) return this.#forget(id)
+    const ttl = job.request.policy?.ttl ?? this.options.ttl
+    const ended = await this.store.jobs.finish(id, attempt, { status: 'TIMED_OUT', error: jobErrors.ttlExpired(ttl), finishedAt: Date.now(), queuedOnly: true })
+    if (ended) this.#ended(ended)
+    else this.#retention.track((await this.store.jobs.get(id)) ?? job)
+  }
+
+  async #remove(id: string): Promise<void> {
+    this.#forget(id)
+    await this.store.jobs.delete(id)
+  }
+
+  #forget(id: string): void {
+    this.#retention.forget(id)
+    this.#readers.ended(id)
+    this.#local.delete(id)
+  }
+
+  #contextOf(id: string): JobContext {
+    return this.#local.get(id) ?? { env: undefined, executionCtx: undefined }
+  }
+
+  /**
+   * On Workers the isolate may stop once the response is sent: keep it until the attempt has ended
+   * and its handler has finished too (or run out of cleanup time), since a cancelled handler's
+   * `finally` may wait on its own timers, which workerd drops with the request's context.
+   */
+  #hold(executionCtx: ExecutionContextLike | undefined, id: string, attempt: number): void {
+    if (!executionCtx) return
+    const ended = new Promise<void>((resolve) => this.store.jobs.watchEnd(id, resolve))
+    executionCtx.waitUntil(ended.then(() => this.#executor.releasedOf(id, attempt)))
   }
 }

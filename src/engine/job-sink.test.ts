@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { resolveConfig } from '../config.ts'
 import type { WorkerConfig } from '../config.ts'
-import { JobEngine } from './engine.ts'
-import type { JobRecord } from './job-record.ts'
-import { utf8Length } from './utf8-length.ts'
-
-const engineWith = (config: WorkerConfig) => new JobEngine(resolveConfig(config).engine)
-const ended = (engine: JobEngine, record: JobRecord) => new Promise<void>((resolve) => engine.onEnd(record, resolve))
+import { utf8Length } from '../utf8-length.ts'
+import { engineWith, ended, logOf, outputsOf } from '../../test/helpers/engine.ts'
 
 async function runOnce(config: WorkerConfig, input: unknown = {}) {
   const engine = engineWith(config)
-  const record = engine.submit({ input })
+  const record = await engine.submit({ input })
   await ended(engine, record)
-  return { engine, record, status: engine.status(record) }
+  return { engine, record, status: await engine.status(record) }
 }
 
 const yields = (...values: unknown[]) =>
@@ -22,7 +17,7 @@ const yields = (...values: unknown[]) =>
 
 describe('limits that never lose data silently', () => {
   it('fails a job whose one output is over maxEventBytes, keeping what it streamed before', async () => {
-    const { status, record } = await runOnce({
+    const { status, record, engine } = await runOnce({
       handler: yields('small', 'x'.repeat(200)),
       returnAggregateStream: true,
       maxEventBytes: 100,
@@ -33,7 +28,7 @@ describe('limits that never lose data silently', () => {
       errorDetail: { type: 'PayloadTooLargeError', code: 'payload_too_large' },
     })
     expect(status.error).toBe('output 2 is 202 bytes, over the limit of 100 for one event')
-    expect(record.log.after(0).map((e) => e.type)).toEqual(['output', 'done'])
+    expect(logOf(engine, record).events.map((e) => e.type)).toEqual(['output', 'done'])
   })
 
   it('measures events in UTF-8 bytes, not characters', async () => {
@@ -136,14 +131,14 @@ describe('aggregation you can choose', () => {
       },
     })
     for (let run = 0; run < 2; run++) {
-      const record = engine.submit({ input: {} })
+      const record = await engine.submit({ input: {} })
       await ended(engine, record)
-      expect(engine.status(record).output).toEqual({ sum: 12, seen: [0, 1, 2] })
+      expect((await engine.status(record)).output).toEqual({ sum: 12, seen: [0, 1, 2] })
     }
   })
 
   it('fails the job with the error of a reducer that throws, keeping the streamed outputs', async () => {
-    const { status, record } = await runOnce({
+    const { status, record, engine } = await runOnce({
       handler: yields(1, 2),
       aggregate: {
         initial: 0,
@@ -154,7 +149,7 @@ describe('aggregation you can choose', () => {
       },
     })
     expect(status).toMatchObject({ status: 'FAILED', error: 'reducer broke', errorDetail: { type: 'RangeError' } })
-    expect(record.log.outputs()).toEqual(['1', '2'])
+    expect(outputsOf(engine, record)).toEqual(['1', '2'])
   })
 
   it('bounds a concatenated or reduced result by maxResultBytes', async () => {

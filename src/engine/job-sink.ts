@@ -1,77 +1,130 @@
 /**
- * Where a running handler's results land: outputs are serialised once, checked against the limits
- * and appended to the job's log, and the handler's end becomes the job's terminal status.
+ * Where a running handler's results land, and the only writer of a job's outputs and progress:
+ * each value is serialised once, checked against the limits and appended to the job's log under
+ * the attempt's lease; the handler's end becomes the attempt's outcome.
  * @module
  */
-import { errorDetailFrom, messageOf } from '../errors.ts'
+import { errorDetailFrom, jobErrors, messageOf } from '../errors.ts'
 import type { OutputSource } from '../handler/output-source.ts'
+import { isPromiseLike } from '../awaitable.ts'
 import { errorOfYield, splitReturnedValue } from '../handler/result-error.ts'
-import type { ErrorDetail, JobStatus } from '../types.ts'
-import type { Aggregation } from './aggregate.ts'
-import { addToAggregate, aggregateJson } from './aggregate.ts'
+import type { ErrorDetail } from '../types.ts'
+import type { AttemptWriter } from '../store/store.ts'
+import type { TerminalStatus } from '../store/job-state.ts'
+import { utf8Length } from '../utf8-length.ts'
+import type { AggregateState, Aggregation } from './aggregate.ts'
+import { addToAggregate, foldedJson, isFolded, startAggregate } from './aggregate.ts'
+import { AppendQueue } from './append-queue.ts'
 import type { HandlerSink } from './drive-handler.ts'
-import type { Execution, JobRecord } from './job-record.ts'
 import { OutputBudget, bytesOverEventLimit } from './output-budget.ts'
-import { utf8Length } from './utf8-length.ts'
 
-/** What a sink needs from its engine. */
-export interface SinkContext {
+/** The limits and settings a sink applies. */
+export interface SinkOptions {
   aggregation: Aggregation
   /** Largest single output or progress value, UTF-8 bytes of its JSON. */
   maxEventBytes: number
-  /** Largest total of a job's outputs, and of its final output, UTF-8 bytes of JSON. */
+  /** Largest total of an attempt's outputs, and of its final output, UTF-8 bytes of JSON. */
   maxResultBytes: number
   exposeErrorStack: boolean
-  /** Records the job's terminal status (a no-op once it has one). */
-  end(record: JobRecord, status: JobStatus, error: ErrorDetail | undefined): void
 }
 
-/** The error of a job that edgepod ended because its output was over a limit. */
-export function payloadTooLarge(message: string): ErrorDetail {
-  return { type: 'PayloadTooLargeError', message, code: 'payload_too_large' }
+/** How the handler's run ended, as far as the sink can tell. */
+export interface Outcome {
+  status: TerminalStatus
+  error?: ErrorDetail | undefined
+  /** A plain handler's result, as JSON. */
+  result?: string | undefined
 }
 
-/** Creates the sink of one execution of `record`. */
-export function createJobSink(record: JobRecord, execution: Execution, context: SinkContext): HandlerSink {
-  return new JobSink(record, execution, context)
+/** What a sink needs of the run it writes for (an {@link Execution}). */
+export interface SinkRun {
+  /** True once the attempt's end is recorded, whoever recorded it. */
+  readonly ended: boolean
+  source: OutputSource | undefined
+  /** Ends the attempt from this process; `handlerDone` when the handler itself has finished. */
+  end(outcome: Outcome, handlerDone: boolean): void
+  /** The store refused a write: the attempt was ended elsewhere, or its lease lost. */
+  lost(): void
 }
 
 /**
- * The sink of one execution. A class rather than closures over the job: V8 inlines a closure
- * called from the hot loop together with its own job's state, so code optimised during one job
- * would be thrown away when that job ends, and the next big stream would start unoptimised.
+ * The sink of one attempt. A class rather than closures over the job: V8 inlines a closure called
+ * from the hot loop together with its own job's state, so code optimised during one job would be
+ * thrown away when that job ends, and the next big stream would start unoptimised.
  */
-class JobSink implements HandlerSink {
-  readonly #record: JobRecord
-  readonly #execution: Execution
-  readonly #context: SinkContext
+export class JobSink implements HandlerSink {
+  readonly #writer: AttemptWriter
+  readonly #run: SinkRun
+  readonly #options: SinkOptions
   readonly #budget: OutputBudget
+  readonly #appends: AppendQueue
+  readonly #aggregate: AggregateState
+  readonly #measure: (index: number) => number | Promise<number>
 
-  constructor(record: JobRecord, execution: Execution, context: SinkContext) {
-    this.#record = record
-    this.#execution = execution
-    this.#context = context
-    this.#budget = new OutputBudget(record, context.maxResultBytes)
+  constructor(writer: AttemptWriter, run: SinkRun, options: SinkOptions) {
+    this.#writer = writer
+    this.#run = run
+    this.#options = options
+    this.#budget = new OutputBudget(options.maxResultBytes)
+    this.#appends = new AppendQueue(writer, () => run.lost())
+    this.#aggregate = startAggregate(options.aggregation)
+    this.#measure = (index) => {
+      // The outputs on their way to the store are measured once they are in it.
+      const drained = this.#appends.drained()
+      return drained ? drained.then(() => writer.outputBytesFrom(index)) : writer.outputBytesFrom(index)
+    }
   }
 
-  output(value: unknown): boolean {
-    if (this.#execution.ended || !this.#append(value, false)) return false
-    const context = this.#context
+  /** Settles when every event appended so far is in the store; undefined when nothing is on its way. */
+  drained(): Promise<void> | undefined {
+    return this.#appends.drained()
+  }
+
+  /** A promise to wait on before the next output, when the store lags far behind the handler. */
+  get pressure(): Promise<void> | undefined {
+    return this.#appends.pressure
+  }
+
+  /** The `concat` or reducer aggregate so far as JSON; undefined for the others, or when JSON cannot carry it. */
+  foldedAggregateJson(): string | undefined {
+    if (!isFolded(this.#options.aggregation) || this.#run.source === undefined) return undefined
     try {
-      addToAggregate(context.aggregation, this.#record.aggregate, value)
-    } catch (error) {
-      this.#refuse(errorDetailFrom(error, context.exposeErrorStack))
-      return false
+      return foldedJson(this.#aggregate)
+    } catch {
+      return undefined
     }
-    const error = errorOfYield(value)
-    if (error === undefined) return true
-    this.#refuse({ type: 'HandlerError', message: error })
-    return false
+  }
+
+  output(value: unknown): boolean | Promise<boolean> {
+    if (this.#run.ended) return false
+    const json = this.#serialise(value, false)
+    if (json === undefined) return false
+    const { maxEventBytes, maxResultBytes } = this.#options
+    const bytes = bytesOverEventLimit(json, maxEventBytes)
+    if (bytes !== undefined) return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
+    const admitted = this.#budget.admit(json, this.#measure)
+    if (isPromiseLike(admitted)) return admitted.then((fits) => (fits ? this.#accept(value, json) : this.#overBudget(false, maxResultBytes)))
+    return admitted ? this.#accept(value, json) : this.#overBudget(false, maxResultBytes)
+  }
+
+  /** Reports progress (`job.progress`): in order with the outputs; throws for a value JSON cannot carry or over the limit. */
+  progress(value: unknown): void {
+    if (this.#run.ended) return
+    const json = JSON.stringify(value)
+    if (json === undefined) throw new TypeError(`progress must be a JSON value, got ${typeof value}`)
+    const maxEventBytes = this.#options.maxEventBytes
+    const bytes = bytesOverEventLimit(json, maxEventBytes)
+    if (bytes !== undefined) {
+      // As for an output: the job ends FAILED with payload_too_large, and the handler is stopped.
+      const detail = jobErrors.payloadTooLarge(`progress is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`)
+      this.#refuse(detail)
+      throw Object.assign(new RangeError(detail.message), { code: detail.code })
+    }
+    this.#appends.push('progress', json)
   }
 
   returned(value: unknown): void {
-    if (this.#execution.ended) return
-    this.#record.kind = 'value'
+    if (this.#run.ended) return
     let split: ReturnType<typeof splitReturnedValue>
     try {
       split = splitReturnedValue(value)
@@ -80,84 +133,83 @@ class JobSink implements HandlerSink {
       return this.failed(error)
     }
     const { error, output } = split
-    if (output && !this.#append(output.value, true)) return
-    if (error !== undefined) this.#endedByHandler('FAILED', { type: 'HandlerError', message: error })
-    else this.#endedByHandler('COMPLETED', undefined)
+    let result: string | undefined
+    if (output) {
+      result = this.#serialise(output.value, true)
+      if (result === undefined) return
+      // Nothing went out before a result, so nothing is left to measure: the answer comes at once.
+      if (this.#budget.admit(result, () => 0) !== true) return void this.#overBudget(true, this.#options.maxResultBytes)
+    }
+    if (error !== undefined) this.#run.end({ status: 'FAILED', error: jobErrors.handler(error), result }, true)
+    else this.#run.end({ status: 'COMPLETED', result }, true)
   }
 
   streaming(source: OutputSource): void {
-    this.#record.kind = 'stream'
-    this.#execution.source = source
+    this.#run.source = source
+    const marked = this.#writer.streaming()
+    if (isPromiseLike(marked)) void Promise.resolve(marked).then((held) => held || this.#run.lost())
+    else if (!marked) this.#run.lost()
   }
 
   failed(error: unknown): void {
-    if (!this.#execution.ended) this.#endedByHandler('FAILED', errorDetailFrom(error, this.#context.exposeErrorStack))
+    if (!this.#run.ended) this.#run.end({ status: 'FAILED', error: errorDetailFrom(error, this.#options.exposeErrorStack) }, true)
   }
 
   completed(): void {
-    if (this.#execution.ended) return
-    const context = this.#context
-    const record = this.#record
+    if (this.#run.ended) return
+    const { aggregation, maxResultBytes, exposeErrorStack } = this.#options
     // The array aggregate is bounded output by output; a string or a reducer's result is only
     // known, and measured, at the end.
-    if (typeof context.aggregation === 'object' || context.aggregation === 'concat') {
+    if (isFolded(aggregation)) {
       let json: string
       try {
-        json = aggregateJson(context.aggregation, record.aggregate, record.log)
+        json = foldedJson(this.#aggregate)
       } catch (error) {
-        return this.#endedByHandler('FAILED', errorDetailFrom(error, context.exposeErrorStack))
+        return this.#run.end({ status: 'FAILED', error: errorDetailFrom(error, exposeErrorStack) }, true)
       }
       const bytes = utf8Length(json)
-      if (bytes > context.maxResultBytes) {
-        return this.#endedByHandler('FAILED', payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${context.maxResultBytes}`))
+      if (bytes > maxResultBytes) {
+        return this.#run.end({ status: 'FAILED', error: jobErrors.payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${maxResultBytes}`) }, true)
       }
-      record.outputCache = json
     }
-    this.#endedByHandler('COMPLETED', undefined)
+    this.#run.end({ status: 'COMPLETED' }, true)
   }
 
-  /** The handler itself has finished: its slot is free for the next job right away. */
-  #endedByHandler(status: JobStatus, error: ErrorDetail | undefined): void {
-    this.#context.end(this.#record, status, error)
-    this.#execution.release()
+  /** Appends an admitted output and folds it in; false when that ends the job. */
+  #accept(value: unknown, json: string): boolean {
+    if (!this.#appends.push('output', json)) return false
+    try {
+      addToAggregate(this.#options.aggregation, this.#aggregate, value)
+    } catch (error) {
+      return this.#refuse(errorDetailFrom(error, this.#options.exposeErrorStack))
+    }
+    const error = errorOfYield(value)
+    return error === undefined ? true : this.#refuse(jobErrors.handler(error))
   }
 
-  /** The handler may still be suspended here, so its end goes through the engine's bounded stop. */
-  #refuse(error: ErrorDetail): void {
-    this.#context.end(this.#record, 'FAILED', error)
+  #overBudget(isResult: boolean, maxResultBytes: number): false {
+    return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes`))
+  }
+
+  /** The handler may still be suspended here, so its end goes through the bounded stop. */
+  #refuse(error: ErrorDetail): false {
+    this.#run.end({ status: 'FAILED', error }, false)
+    return false
   }
 
   /** Named only when refused: building the name for every output would cost a string per event. */
   #nameOf(isResult: boolean): string {
-    return isResult ? 'the result' : `output ${this.#record.aggregate.count + 1}`
+    return isResult ? 'the result' : `output ${this.#aggregate.count + 1}`
   }
 
   #serialise(value: unknown, isResult: boolean): string | undefined {
     try {
       const json = JSON.stringify(value)
       if (json !== undefined) return json
-      this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} is ${typeof value}, which JSON cannot carry` })
+      this.#refuse(jobErrors.notJson(`${this.#nameOf(isResult)} is ${typeof value}, which JSON cannot carry`))
     } catch (error) {
-      this.#refuse({ type: 'TypeError', message: `${this.#nameOf(isResult)} cannot be sent as JSON: ${messageOf(error)}` })
+      this.#refuse(jobErrors.notJson(`${this.#nameOf(isResult)} cannot be sent as JSON: ${messageOf(error)}`))
     }
     return undefined
-  }
-
-  /** Appends one output if it is JSON and within the limits; false when the job has ended. */
-  #append(value: unknown, isResult: boolean): boolean {
-    const json = this.#serialise(value, isResult)
-    if (json === undefined) return false
-    const { maxEventBytes, maxResultBytes } = this.#context
-    const bytes = isResult ? undefined : bytesOverEventLimit(json, maxEventBytes)
-    if (bytes !== undefined) {
-      this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
-      return false
-    }
-    if (!this.#budget.admit(json)) {
-      this.#refuse(payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes`))
-      return false
-    }
-    this.#record.log.append('output', json)
-    return true
   }
 }

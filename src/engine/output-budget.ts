@@ -1,11 +1,13 @@
 /**
- * A job's outputs against `maxResultBytes`: exact in UTF-8 bytes, yet measured only near the limit.
- * Walking every output character by character costs a good part of what serialising it did, and
- * UTF-8 takes at most 3 bytes per UTF-16 unit: while that bound fits, the exact size cannot be over.
+ * An attempt's outputs against `maxResultBytes`: exact in UTF-8 bytes, yet measured only near the
+ * limit. Walking every output character by character costs a good part of what serialising it did,
+ * and UTF-8 takes at most 3 bytes per UTF-16 unit: while that bound fits, the exact size cannot be
+ * over.
  * @module
  */
-import type { JobRecord } from './job-record.ts'
-import { utf8Length } from './utf8-length.ts'
+import { isPromiseLike } from '../awaitable.ts'
+import type { Awaitable } from '../awaitable.ts'
+import { utf8Length } from '../utf8-length.ts'
 
 /** The most UTF-8 bytes one UTF-16 unit can take (a surrogate pair is 4 bytes for 2 units). */
 export const MAX_UTF8_PER_UNIT = 3
@@ -21,54 +23,62 @@ export function bytesOverEventLimit(json: string, maxEventBytes: number): number
 }
 
 /**
- * The running size of one execution's outputs. `record.outputBytes` holds the outputs measured so
- * far; the ones let through on the bound are measured from the log once the bound no longer fits.
+ * The running size of one attempt's outputs, each counted with a separator byte (the size of the
+ * array aggregate). The outputs let through on the bound are measured, once the bound no longer
+ * fits, by reading them back from the log.
  */
 export class OutputBudget {
-  readonly #record: JobRecord
   readonly #maxResultBytes: number
-  /** The seq of the first output let through unmeasured; 0 when there is none. */
-  #unmeasuredFrom = 0
+  /** The exact size of the outputs measured so far. */
+  #measured = 0
+  /** How many outputs were admitted. */
+  #admitted = 0
+  /** The index of the first output let through unmeasured; -1 when there is none. */
+  #unmeasuredFrom = -1
   /** UTF-16 units of the outputs let through unmeasured. */
   #unmeasuredUnits = 0
   /** How many outputs were let through unmeasured (each adds a separator byte). */
   #unmeasuredCount = 0
 
-  /** The budget of `record`'s current attempt. */
-  constructor(record: JobRecord, maxResultBytes: number) {
-    this.#record = record
+  /** The budget of one attempt. */
+  constructor(maxResultBytes: number) {
     this.#maxResultBytes = maxResultBytes
   }
 
   /**
-   * Counts one more output, whose JSON is about to be appended to the log. False, counting
-   * nothing, when it would take the outputs over the limit.
+   * Counts one more output, whose JSON is about to be appended to the log. False, counting nothing,
+   * when it would take the outputs over the limit. `measure(index)` gives the exact size of the
+   * outputs already in the log from the `index`th on; it is called only near the limit.
    */
-  admit(json: string): boolean {
-    const record = this.#record
+  admit(json: string, measure: (index: number) => Awaitable<number>): boolean | Promise<boolean> {
     const units = this.#unmeasuredUnits + json.length
-    if (record.outputBytes + MAX_UTF8_PER_UNIT * units + this.#unmeasuredCount + 1 <= this.#maxResultBytes) {
-      if (this.#unmeasuredFrom === 0) this.#unmeasuredFrom = record.log.lastSeq + 1
+    if (this.#measured + MAX_UTF8_PER_UNIT * units + this.#unmeasuredCount + 1 <= this.#maxResultBytes) {
+      if (this.#unmeasuredFrom < 0) this.#unmeasuredFrom = this.#admitted
       this.#unmeasuredUnits = units
       this.#unmeasuredCount++
+      this.#admitted++
       return true
     }
-    this.#measureBacklog()
-    const bytes = utf8Length(json) + 1
-    if (record.outputBytes + bytes > this.#maxResultBytes) return false
-    record.outputBytes += bytes
-    return true
+    if (this.#unmeasuredFrom < 0) return this.#admitMeasured(json)
+    const backlog = measure(this.#unmeasuredFrom)
+    if (isPromiseLike(backlog)) return Promise.resolve(backlog).then((bytes) => this.#admitAfter(bytes, json))
+    return this.#admitAfter(backlog, json)
   }
 
-  /** Folds the outputs let through unmeasured into `record.outputBytes`, measured. */
-  #measureBacklog(): void {
-    if (this.#unmeasuredFrom === 0) return
-    const { log } = this.#record
-    for (let seq = this.#unmeasuredFrom; seq <= log.lastSeq; seq++) {
-      if (log.typeAt(seq) === 'output') this.#record.outputBytes += utf8Length(log.jsonAt(seq)) + 1
-    }
-    this.#unmeasuredFrom = 0
+  /** Folds the measured backlog in, then admits `json` by its exact size. */
+  #admitAfter(backlog: number, json: string): boolean {
+    this.#measured += backlog
+    this.#unmeasuredFrom = -1
     this.#unmeasuredUnits = 0
     this.#unmeasuredCount = 0
+    return this.#admitMeasured(json)
+  }
+
+  #admitMeasured(json: string): boolean {
+    const bytes = utf8Length(json) + 1
+    if (this.#measured + bytes > this.#maxResultBytes) return false
+    this.#measured += bytes
+    this.#admitted++
+    return true
   }
 }

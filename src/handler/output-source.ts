@@ -21,10 +21,7 @@ export interface OutputSource {
 /** What a handler's (awaited) return value is: one value, or a stream of outputs. */
 export type HandlerOutcome = { kind: 'value'; value: unknown } | { kind: 'stream'; source: OutputSource }
 
-/** True for promises and other thenables. */
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function'
-}
+export { isPromiseLike } from '../awaitable.ts'
 
 /** Classifies an already-awaited return value. Strings (boxed too), arrays and byte arrays are values. */
 export function outcomeOf(value: unknown): HandlerOutcome {

@@ -8,7 +8,7 @@ class Result {
 }
 
 describe('splitReturnedValue', () => {
-  describe('RunPod’s {error} convention (runpod.md §1.3 and §5)', () => {
+  describe('RunPod’s {error} convention (docs/protocol.md, "Handler results")', () => {
     it.each<[string, Record<string, unknown>, SplitResult]>([
       ['{error: "x"} fails with no output', { error: 'bad seed' }, { error: 'bad seed', output: undefined }],
       [

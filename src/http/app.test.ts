@@ -284,7 +284,7 @@ describe('Server-Sent Events', () => {
     release()
     const rest = await events(response)
     expect(rest.map((e) => [e.id, e.event])).toEqual([['4', 'output'], ['5', 'output'], ['6', 'output'], ['7', 'done']])
-    expect(w.engine.get(run.id)?.readers).toBe(0)
+    expect(w.engine.store.jobs.readers(run.id, 0)).toBe(0)
   })
 
   it('ends with a done event carrying FAILED and the error when the handler throws', async () => {
@@ -327,7 +327,7 @@ describe('Server-Sent Events', () => {
     const response = await w.fetch(new Request(`http://x/stream/${run.id}`, { method: 'HEAD', headers: sse }))
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
-    expect(w.engine.get(run.id)?.readers).toBe(0)
+    expect(w.engine.store.jobs.readers(run.id, 0)).toBe(0)
   })
 
   it('answers 204 to a reader that reconnects after it has seen done', async () => {
@@ -346,7 +346,7 @@ describe('Server-Sent Events', () => {
     const response = await w.fetch(get(`/stream/${sync.id}`, { ...sse, 'last-event-id': '9' }))
     expect(response.status).toBe(200)
     const text = await response.text()
-    expect(text).toBe(`: edgepod\n\nid: 3\nevent: done\ndata: ${JSON.stringify(w.engine.status(w.engine.get(sync.id)!, false))}\n\n`)
+    expect(text).toBe(`: edgepod\n\nid: 3\nevent: done\ndata: ${JSON.stringify(await w.engine.status(await w.engine.require(sync.id), false))}\n\n`)
   })
 
   it('sends a comment ping when the stream has been quiet for the keep-alive interval', async () => {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { Context, MiddlewareHandler } from 'hono'
-import { HttpError } from '../errors.ts'
+import { WorkerError } from '../errors.ts'
 import { envString } from '../env.ts'
 
 const encoder = new TextEncoder()
@@ -57,9 +57,7 @@ export function bearerAuth(configured: readonly string[]): MiddlewareHandler {
     let allowed = false
     for (const key of keys) allowed = sameBytes(offered, await digestOfKey(key)) || allowed
     if (!match || !allowed) {
-      throw new HttpError('unauthorized', 'a valid API key is required: send "Authorization: Bearer <key>"', {
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      })
+      throw new WorkerError('unauthorized', 'a valid API key is required: send "Authorization: Bearer <key>"')
     }
     await next()
   }

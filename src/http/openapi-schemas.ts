@@ -1,12 +1,14 @@
 /**
- * The components of the worker's OpenAPI document: JSON Schemas (draft 2020-12) of the request,
- * the status object, the errors and the SSE events, plus the shared parameters, headers and error
- * answers. `openapi.ts` lays the routes out over them.
+ * The JSON Schemas (draft 2020-12) of the worker's OpenAPI document: the request, the status
+ * object, the errors and the SSE events, with the worker's own defaults. `openapi.ts` lays the
+ * routes out over them; the error answers and the parameters have their own modules.
  * @module
  */
-import type { ErrorCode } from '../errors.ts'
-import { statusOfCode } from '../errors.ts'
+import { MAX_POLICY_MS } from '../limits.ts'
 import type { JobStatus } from '../types.ts'
+import { embedSchema } from './embed-schema.ts'
+import { statusOfCode } from './http-error.ts'
+import type { WorkerLimits } from './route.ts'
 import { encodeEvent, OPENING_COMMENT, PING_COMMENT } from './sse.ts'
 
 /** A JSON object of the document. */
@@ -19,10 +21,17 @@ export function ref(kind: ComponentKind, name: string): Json {
   return { $ref: `#/components/${kind}/${name}` }
 }
 
-/** request-body.ts's bound for `executionTimeout` and `ttl` (RunPod's): 7 days. */
-const MAX_POLICY_MS = 7 * 24 * 60 * 60 * 1000
-const MAX_SYNC_WAIT = 300_000
-const DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema'
+/** A JSON answer whose body is the schema component `schema`. */
+export function jsonAnswer(description: string, schema: string): Json {
+  return { description, content: { 'application/json': { schema: ref('schemas', schema) } } }
+}
+
+/** The headers of every SSE answer. */
+export const sseAnswerHeaders: Json = {
+  'X-Job-Id': ref('headers', 'X-Job-Id'),
+  'Cache-Control': ref('headers', 'Cache-Control'),
+  'X-Accel-Buffering': ref('headers', 'X-Accel-Buffering'),
+}
 
 // `satisfies Record<…>` makes the compiler refuse a status or code that types.ts / errors.ts do not
 // have, and one they have that is missing here: the enums cannot drift from the code.
@@ -34,146 +43,6 @@ const jobStatuses = {
   CANCELLED: 'cancelled through `/cancel` or a stream reader leaving (terminal)',
   TIMED_OUT: 'ran past `policy.executionTimeout` (terminal)',
 } satisfies Record<JobStatus, string>
-
-const errorStatuses = statusOfCode
-
-interface ErrorAnswer {
-  codes: readonly ErrorCode[]
-  description: string
-  headers?: Record<string, Json>
-}
-
-/** The error answers, by component name; every code of one answer has the same HTTP status. */
-const errorAnswers = {
-  InvalidRequest: {
-    codes: ['invalid_json', 'missing_input', 'invalid_input'],
-    description:
-      'The body is not JSON (`invalid_json`), is empty or has no `input` (`missing_input`), or breaks the request shape, ' +
-      "the worker's input schema or a query/header value (`invalid_input`, with the issues in `details`).",
-  },
-  InvalidParameter: {
-    codes: ['invalid_input'],
-    description: 'A query or header value is not a non-negative whole number (`invalid_input`).',
-  },
-  Unauthorized: {
-    codes: ['unauthorized'],
-    description: '`Authorization: Bearer <key>` is missing or names no accepted key.',
-    headers: { 'WWW-Authenticate': ref('headers', 'WWW-Authenticate') },
-  },
-  NotFound: {
-    codes: ['not_found'],
-    description: 'No route has this path (answered for any path this document does not list).',
-  },
-  JobNotFound: {
-    codes: ['job_not_found'],
-    description: 'No job has this id, or its `ttl` has passed and it was forgotten.',
-  },
-  MethodNotAllowed: {
-    codes: ['method_not_allowed'],
-    description: 'The path exists but not for this method (answered for the methods a path does not list).',
-    headers: { Allow: ref('headers', 'Allow') },
-  },
-  InvalidState: {
-    codes: ['invalid_state'],
-    description: 'The job is not in a state that allows this (only `FAILED` or `TIMED_OUT` jobs can be retried).',
-  },
-  PayloadTooLarge: {
-    codes: ['payload_too_large'],
-    description: "The body is larger than the worker's `maxBodyBytes` (refused while it arrives).",
-  },
-  QueueFull: {
-    codes: ['queue_full'],
-    description: 'The queue holds as many jobs as the worker allows; try again later.',
-  },
-  InternalError: {
-    codes: ['internal'],
-    description: 'An unexpected failure of the worker (no stack unless it is configured to expose stacks).',
-  },
-} as const satisfies Record<string, ErrorAnswer>
-
-/** The name of an error answer component. */
-export type ErrorAnswerName = keyof typeof errorAnswers
-
-/** The HTTP status of an error answer. */
-export function statusOfAnswer(name: ErrorAnswerName): number {
-  const [code] = errorAnswers[name].codes
-  return errorStatuses[code]
-}
-
-/** `components.responses`: one answer per error kind, its `code` narrowed to the codes it can carry. */
-export function errorResponses(): Json {
-  const responses: Json = {}
-  for (const [name, answer] of Object.entries(errorAnswers) as [ErrorAnswerName, ErrorAnswer][]) {
-    const schema = { allOf: [ref('schemas', 'Error'), { properties: { code: { enum: [...answer.codes] } } }] }
-    responses[name] = {
-      description: `${statusOfAnswer(name)}: ${answer.description}`,
-      ...(answer.headers ? { headers: answer.headers } : {}),
-      content: { 'application/json': { schema } },
-    }
-  }
-  return responses
-}
-
-/** The `Last-Event-ID` / `?lastEventId=` / `?after=` value: a seq of the job's event log. */
-const seq = (description: string): Json => ({ type: 'integer', minimum: 0, description })
-
-/** `components.parameters`. */
-export function parameters(): Json {
-  const wait = (fallback: number, description: string): Json => ({
-    name: 'wait',
-    in: 'query',
-    description: `${description} Larger values are clamped to ${MAX_SYNC_WAIT}.`,
-    schema: { type: 'integer', minimum: 0, default: fallback },
-  })
-  return {
-    JobId: { name: 'id', in: 'path', required: true, description: 'The job id `/run` answered.', schema: { type: 'string' } },
-    EndpointId: {
-      name: 'endpointId',
-      in: 'path',
-      required: true,
-      description: "RunPod's endpoint id: any value is accepted and ignored, so a RunPod client pointed at `/v2` works.",
-      schema: { type: 'string' },
-    },
-    SyncWait: wait(90_000, 'How long to wait for the job to end, ms; then the non-final status object is answered.'),
-    PollWait: wait(
-      1_000,
-      "Polled JSON only: how long to wait for a new output before answering an empty `stream`, ms (the worker's `streamPollWait`, 1000 unless configured)."
-    ),
-    After: {
-      name: 'after',
-      in: 'query',
-      description: 'Polled JSON only: read the outputs after this seq without draining them, and answer a `cursor` to pass next time.',
-      schema: seq('a seq of the event log'),
-    },
-    LastEventIdHeader: {
-      name: 'Last-Event-ID',
-      in: 'header',
-      description: 'SSE only: resume after this event id (EventSource sends it when it reconnects). Wins over `?lastEventId=`.',
-      schema: seq('the `id` of the last event seen'),
-    },
-    LastEventIdQuery: {
-      name: 'lastEventId',
-      in: 'query',
-      description: 'SSE only: the `Last-Event-ID` header as a query value, for clients that cannot set headers.',
-      schema: seq('the `id` of the last event seen'),
-    },
-  }
-}
-
-/** `components.headers`. */
-export function headers(): Json {
-  const text = (description: string, example?: string): Json => ({
-    description,
-    schema: { type: 'string', ...(example === undefined ? {} : { examples: [example] }) },
-  })
-  return {
-    'X-Job-Id': text('Sent with every SSE answer: the id of the streamed job (for `POST /stream`, the only place it is told).'),
-    'Cache-Control': text('SSE answers are never cached or transformed.', 'no-cache, no-transform'),
-    'X-Accel-Buffering': text('Tells nginx-style proxies not to buffer the stream.', 'no'),
-    Allow: text('The methods the path accepts.', 'GET, POST'),
-    'WWW-Authenticate': text('The scheme to authenticate with.', 'Bearer'),
-  }
-}
 
 /** The `text/event-stream` media type: the wire text, plus the schema of one event (OpenAPI 3.2's `itemSchema`). */
 export const sseMedia: Json = {
@@ -222,7 +91,7 @@ const ms = (description: string): Json => ({ type: 'integer', minimum: 0, descri
 const nullable = (type: string): string[] => [type, 'null']
 
 /** `components.schemas`; the job input is `inputSchema` when there is one, else any JSON value. */
-export function schemas(inputSchema: Json | undefined): Json {
+export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Json {
   const duration = (description: string, fallback: number): Json => ({
     type: nullable('integer'),
     minimum: 1,
@@ -238,8 +107,8 @@ export function schemas(inputSchema: Json | undefined): Json {
       type: nullable('object'),
       description: "Per-job limits (RunPod's `policy`); `null` counts as absent.",
       properties: {
-        executionTimeout: duration('Running time after which the job ends `TIMED_OUT` and its handler is cancelled', 600_000),
-        ttl: duration('Lifetime from submission; the result is kept until it passes, never dropped while the job runs', 86_400_000),
+        executionTimeout: duration('Running time after which the job ends `TIMED_OUT` and its handler is cancelled', limits.executionTimeout),
+        ttl: duration('Lifetime from submission; the result is kept until it passes, never dropped while the job runs', limits.ttl),
         lowPriority: { type: nullable('boolean'), default: false, description: 'Queued behind every job that is not low priority.' },
       },
     },
@@ -331,7 +200,7 @@ export function schemas(inputSchema: Json | undefined): Json {
       required: ['error', 'code'],
       properties: {
         error: { type: 'string', description: 'A message for people.' },
-        code: { type: 'string', enum: Object.keys(errorStatuses), description: 'The reason, for programs.' },
+        code: { type: 'string', enum: Object.keys(statusOfCode), description: 'The reason, for programs.' },
         details: { type: 'array', items: ref('schemas', 'Issue'), description: 'With `invalid_input`: what is wrong, one issue each.' },
       },
     },
@@ -361,7 +230,7 @@ export function schemas(inputSchema: Json | undefined): Json {
       type: 'string',
       description: [
         "Server-Sent Events of the job's event log. The stream opens with a comment line (so proxies flush) and",
-        'sends a `: ping` comment after each quiet keep-alive interval (15 s unless configured); clients ignore both.',
+        `sends a \`: ping\` comment after each quiet keep-alive interval (the worker's \`keepAlive\`, ${limits.keepAlive} ms); clients ignore both.`,
         'Every event is `id: <seq>`, `event: output|progress|done` and one `data:` line of JSON: see',
         '`SSEOutputEvent`, `SSEProgressEvent` and `SSEDoneEvent`. Without `Last-Event-ID` a reader gets the whole log',
         'from id 1, then the live events; with it, the events after it. The stream ends after `done`.',
@@ -375,37 +244,3 @@ function objectOf(keys: string[]): Json {
   return { type: 'object', required: keys, properties: Object.fromEntries(keys.map((key) => [key, count])) }
 }
 
-// Values of these keywords are data, not schemas: a `$ref` inside them is not a reference.
-const DATA_KEYWORDS = new Set(['const', 'enum', 'default', 'examples', 'example'])
-// The keys of these keywords are names (a property may be called `default`); their values are schemas.
-const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'])
-
-/**
- * A copy of `schema` to place at `pointer` in the document. Its local references (`#`, `#/$defs/…`)
- * were written against its own root; embedded without an `$id` they would resolve against the
- * document's root, so they are re-rooted at `pointer`. A schema (or subschema) with an `$id` is its
- * own resource, its references already resolve inside it, and it is left alone. The `$schema` of
- * draft 2020-12 goes: it is the document's dialect already, and `$schema` belongs at a resource root.
- */
-function embedSchema(schema: Json, pointer: string): Json {
-  // A JSON round trip: the caller's object is never shared or changed, and what is kept is what is served.
-  const copy = JSON.parse(JSON.stringify(schema)) as Json
-  if (copy['$schema'] === DRAFT_2020_12) delete copy['$schema']
-  if (typeof copy['$id'] === 'string') return copy
-  return reroot(copy, pointer, false) as Json
-}
-
-function reroot(node: unknown, pointer: string, isMap: boolean): unknown {
-  if (Array.isArray(node)) return node.map((item) => reroot(item, pointer, false))
-  if (typeof node !== 'object' || node === null) return node
-  if (!isMap && typeof (node as Json)['$id'] === 'string') return node
-  const out: Json = {}
-  for (const [key, value] of Object.entries(node)) {
-    if (isMap) out[key] = reroot(value, pointer, false)
-    else if (key === '$ref' && typeof value === 'string' && (value === '#' || value.startsWith('#/'))) {
-      out[key] = pointer + value.slice(1)
-    } else if (DATA_KEYWORDS.has(key)) out[key] = value
-    else out[key] = reroot(value, pointer, SCHEMA_MAPS.has(key))
-  }
-  return out
-}

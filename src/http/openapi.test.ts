@@ -6,13 +6,16 @@ import type { EventSourceMessage } from 'eventsource-parser/stream'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import type { WorkerConfig } from '../config.ts'
+import { DEFAULT_LIMITS, SYNC_WAIT } from '../limits.ts'
 import { start } from '../serverless.ts'
 import type { OpenApiOptions } from './openapi.ts'
 import { OAS_31_DIALECT, openApiDocument } from './openapi.ts'
+import type { WorkerLimits } from './route.ts'
+import { routes } from './routes/index.ts'
 
 type Doc = Record<string, any>
 
-// Written from PROTOCOL.md's route table, not from openapi.ts, so that a route missing there fails here.
+// Written from docs/protocol.md's route table, not from openapi.ts, so that a route missing there fails here.
 const PROTOCOL_ROUTES: Record<string, string[]> = {
   '/run': ['post'],
   '/runsync': ['post'],
@@ -27,7 +30,7 @@ const PROTOCOL_ROUTES: Record<string, string[]> = {
   '/openapi.json': ['get'],
 }
 
-// PROTOCOL.md's "HTTP errors", plus the two routing codes README.md adds.
+// docs/protocol.md's "HTTP errors", plus the two routing codes README.md adds.
 const PROTOCOL_CODES = [
   'invalid_json',
   'missing_input',
@@ -57,7 +60,9 @@ const ROUTE_ERRORS: Record<string, number[]> = {
 }
 
 const PREFIXES = ['', '/v2/{endpointId}']
-const OPTION_SETS: [string, OpenApiOptions][] = [
+/** What the tests vary; the routes are always the app's route table. */
+type DocOptions = Omit<OpenApiOptions, 'routes'>
+const OPTION_SETS: [string, DocOptions][] = [
   ['no input schema, no auth', { auth: false }],
   ['no input schema, auth', { auth: true }],
   ['input schema, no auth', { auth: false, inputSchema: { type: 'object', required: ['prompt'], properties: { prompt: { type: 'string' } } } }],
@@ -65,8 +70,8 @@ const OPTION_SETS: [string, OpenApiOptions][] = [
 ]
 
 const validate = (doc: Record<string, unknown>) => new Validator().validate(structuredClone(doc))
-/** The document, typed loosely for reading in tests. */
-const documentOf = (options: OpenApiOptions): Doc => openApiDocument(options)
+/** The document of the app's route table, typed loosely for reading in tests. */
+const documentOf = (options: DocOptions): Doc => openApiDocument({ routes, ...options })
 const escape = (segment: string) => segment.replace(/~/g, '~0').replace(/\//g, '~1')
 
 /** The node at a JSON pointer (`/a/b`) of the document. */
@@ -140,7 +145,7 @@ describe('openApiDocument', () => {
     expect(await validate(danglingRef)).toMatchObject({ valid: false, errors: expect.stringContaining('Nowhere') })
   })
 
-  it('describes every route of PROTOCOL.md at the root and under /v2/{endpointId}, with its methods only', () => {
+  it('describes every route of docs/protocol.md at the root and under /v2/{endpointId}, with its methods only', () => {
     const doc = documentOf({ auth: false })
     const expected = PREFIXES.flatMap((prefix) =>
       Object.entries(PROTOCOL_ROUTES).flatMap(([path, methods]) => methods.map((method) => `${method.toUpperCase()} ${prefix}${path}`))
@@ -167,11 +172,11 @@ describe('openApiDocument', () => {
     expect(new Set(ids).size).toBe(ids.length)
   })
 
-  it('lists every error code of PROTOCOL.md (and the routing ones) in the Error code enum', () => {
+  it('lists every error code of docs/protocol.md (and the routing ones) in the Error code enum', () => {
     const doc = documentOf({ auth: false })
     const codes: string[] = doc['components']['schemas']['Error']['properties']['code']['enum']
     expect([...codes].sort()).toEqual([...PROTOCOL_CODES, ...ROUTING_CODES].sort())
-    // Every code is some documented answer's, under the status PROTOCOL.md gives it.
+    // Every code is some documented answer's, under the status docs/protocol.md gives it.
     const statusOf: Record<string, number> = {}
     for (const response of Object.values(doc['components']['responses'] as Record<string, Doc>)) {
       const status = Number(/^(\d{3}):/.exec(response['description'])?.[1])
@@ -434,7 +439,7 @@ describe('the document matches what a worker answers', () => {
     const served = await call(w, 'GET', '/openapi.json', '/openapi.json')
     expect(await validate(served.body)).toEqual({ valid: true })
     expect(served.body).toEqual(
-      openApiDocument({ auth: true, inputSchema: schema['~standard'].jsonSchema.input({ target: 'draft-2020-12' }) })
+      openApiDocument({ routes, auth: true, inputSchema: schema['~standard'].jsonSchema.input({ target: 'draft-2020-12' }) })
     )
     const v2 = await call(w, 'GET', '/v2/{endpointId}/openapi.json', '/v2/e/openapi.json')
     expect(v2.body).toEqual(served.body)
@@ -473,5 +478,170 @@ describe('the document matches what a worker answers', () => {
     ])
     const wrongMethod = await call(w, 'GET', '/run', '/run')
     expect(`${wrongMethod.status} ${wrongMethod.body.code} ${wrongMethod.response.headers.get('allow')}`).toBe('405 method_not_allowed POST')
+  })
+})
+
+/** A pattern matching `n` as a whole number in text (so 7 is not found in 1_700 or 10000). */
+const numberIn = (n: number) => new RegExp(`(^|[^0-9])${n}([^0-9]|$)`)
+
+/** Expects every place of `doc` that tells a limit to tell `limits`' value, and (with `not`) none to tell `not`'s. */
+function expectTells(doc: Doc, limits: WorkerLimits, not?: WorkerLimits) {
+  const told = (n: number, other: number | undefined, text: string, where: string) => {
+    expect(text, `${where} names ${n}`).toMatch(numberIn(n))
+    if (other !== undefined && other !== n) expect(text, `${where} does not name ${other}`).not.toMatch(numberIn(other))
+  }
+  expect(doc['info']['x-edgepod-limits']).toEqual(limits)
+  const policy = doc['components']['schemas']['JobPolicy']['properties']
+  expect(policy['executionTimeout']['default']).toBe(limits.executionTimeout)
+  expect(policy['ttl']['default']).toBe(limits.ttl)
+  for (const prefix of PREFIXES) {
+    told(limits.disconnectGrace, not?.disconnectGrace, doc['paths'][`${prefix}/stream`]['post']['description'], `POST ${prefix}/stream`)
+    expect(doc['paths'][`${prefix}/stream`]['post']['description']).toContain(`${limits.disconnectGrace} ms`)
+    // The `wait` each polled read documents, found from the operation as a reader would.
+    for (const method of ['get', 'post']) {
+      const params = doc['paths'][`${prefix}/stream/{id}`][method]['parameters'].map((p: Doc) => deref(doc, p['$ref'].slice(1)).node)
+      const wait = params.find((p: Doc) => p['in'] === 'query' && p['name'] === 'wait')
+      expect(wait['schema']['default'], `${method} ${prefix}/stream/{id} wait`).toBe(limits.streamPollWait)
+    }
+    // The sync waits are RunPod's, not the worker's.
+    const sync = doc['paths'][`${prefix}/runsync`]['post']['parameters'].map((p: Doc) => deref(doc, p['$ref'].slice(1)).node)
+    expect(sync.find((p: Doc) => p['name'] === 'wait')['schema']['default']).toBe(SYNC_WAIT.default)
+  }
+  const responses = doc['components']['responses']
+  told(limits.maxQueue, not?.maxQueue, responses['QueueFull']['description'], 'QueueFull')
+  told(limits.maxBodyBytes, not?.maxBodyBytes, responses['PayloadTooLarge']['description'], 'PayloadTooLarge')
+  told(limits.keepAlive, not?.keepAlive, doc['components']['schemas']['SSEStream']['description'], 'SSEStream')
+  expect(doc['components']['schemas']['SSEStream']['description']).toContain(`${limits.keepAlive} ms`)
+}
+
+describe("the document tells the worker's own configuration", () => {
+  const own: WorkerLimits = {
+    executionTimeout: 1234,
+    ttl: 5678,
+    disconnectGrace: 999,
+    keepAlive: 4321,
+    streamPollWait: 250,
+    maxBodyBytes: 2048,
+    maxEventBytes: 100,
+    maxResultBytes: 1000,
+    maxQueue: 7,
+  }
+  const served = async (worker: ReturnType<typeof start>, path = '/openapi.json'): Promise<Doc> => {
+    const response = await worker.fetch(new Request(`http://x${path}`))
+    expect(response.status).toBe(200)
+    return (await response.json()) as Doc
+  }
+
+  it('(the checks below can fail: each place that tells a limit is checked)', () => {
+    const good = documentOf({ auth: false, limits: own })
+    expectTells(good, own, DEFAULT_LIMITS)
+    expect(() => expectTells(documentOf({ auth: false }), own)).toThrow()
+    const broken: [string, (doc: Doc) => void][] = [
+      ['x-edgepod-limits', (doc) => (doc['info']['x-edgepod-limits']['maxEventBytes'] = 1)],
+      ['executionTimeout', (doc) => (doc['components']['schemas']['JobPolicy']['properties']['executionTimeout']['default'] = 1)],
+      ['ttl', (doc) => (doc['components']['schemas']['JobPolicy']['properties']['ttl']['default'] = 1)],
+      ['PollWait', (doc) => (doc['components']['parameters']['PollWait']['schema']['default'] = 1)],
+      ['/stream', (doc) => (doc['paths']['/v2/{endpointId}/stream']['post']['description'] = 'gone for 30000 ms')],
+      ['QueueFull', (doc) => (doc['components']['responses']['QueueFull']['description'] += ' (10000 by default)')],
+      ['PayloadTooLarge', (doc) => (doc['components']['responses']['PayloadTooLarge']['description'] = '413: too large')],
+      ['SSEStream', (doc) => (doc['components']['schemas']['SSEStream']['description'] = 'pings every 43210 ms')],
+    ]
+    for (const [where, breakIt] of broken) {
+      const doc = structuredClone(good)
+      breakIt(doc)
+      expect(() => expectTells(doc, own, DEFAULT_LIMITS), where).toThrow()
+    }
+  })
+
+  it('a worker started with its own limits serves them, not the defaults', async () => {
+    const worker = start({ handler: () => 1, ...own })
+    for (const path of ['/openapi.json', '/v2/e/openapi.json']) {
+      const doc = await served(worker, path)
+      expect(await validate(doc)).toEqual({ valid: true })
+      expectTells(doc, own, DEFAULT_LIMITS)
+      // Exactly the document of the route table with those limits.
+      expect(doc).toEqual(documentOf({ auth: false, limits: own }))
+    }
+  })
+
+  it('a worker with an API key and its own limits serves them too', async () => {
+    const worker = start({ handler: () => 1, apiKey: 'k', ...own })
+    const response = await worker.fetch(new Request('http://x/openapi.json', { headers: { authorization: 'Bearer k' } }))
+    const doc = (await response.json()) as Doc
+    expect(await validate(doc)).toEqual({ valid: true })
+    expectTells(doc, own, DEFAULT_LIMITS)
+    expect(doc['security']).toEqual([{ bearerAuth: [] }])
+  })
+
+  it('a worker started with no such options serves the defaults of limits.ts', async () => {
+    const doc = await served(start({ handler: () => 1 }))
+    expect(await validate(doc)).toEqual({ valid: true })
+    expectTells(doc, DEFAULT_LIMITS, own)
+    expect(doc).toEqual(documentOf({ auth: false }))
+  })
+
+  it('openApiDocument tells the defaults of limits.ts without `limits`, and `limits` when given', async () => {
+    expectTells(documentOf({ auth: false }), DEFAULT_LIMITS, own)
+    const doc = documentOf({ auth: true, limits: own })
+    expect(await validate(doc)).toEqual({ valid: true })
+    expectTells(doc, own, DEFAULT_LIMITS)
+  })
+})
+
+describe('the route table is the single source of the routes', () => {
+  const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const
+  /** A route's path in OpenAPI's template syntax, and with a value for each parameter. */
+  const templateOf = (path: string) => path.replace(/:(\w+)/g, '{$1}')
+  const concrete = (path: string) => path.replace(/:(\w+)/g, 'some-$1')
+
+  it('(the table has the routes of docs/protocol.md)', () => {
+    expect(Object.fromEntries(routes.map((route) => [templateOf(route.path), route.methods.map((m) => m.toLowerCase()).sort()]))).toEqual(
+      Object.fromEntries(Object.entries(PROTOCOL_ROUTES).map(([path, methods]) => [path, [...methods].sort()]))
+    )
+  })
+
+  it.each([false, true])('the document has every route of the table under both prefixes, with exactly its methods (auth: %s)', (auth) => {
+    const doc = documentOf({ auth })
+    const expected = PREFIXES.flatMap((prefix) =>
+      routes.flatMap((route) => route.methods.map((method) => `${method} ${prefix}${templateOf(route.path)}`))
+    )
+    expect(operations(doc).map(([path, method]) => `${method.toUpperCase()} ${path}`).sort()).toEqual(expected.sort())
+    expect(Object.keys(doc['paths']).sort()).toEqual(PREFIXES.flatMap((prefix) => routes.map((route) => prefix + templateOf(route.path))).sort())
+    for (const route of routes) {
+      for (const prefix of PREFIXES) {
+        const item = doc['paths'][prefix + templateOf(route.path)]
+        expect(item['description'], `${prefix}${route.path}`).toContain(`Allow: ${route.methods.join(', ')}\``)
+        for (const method of route.methods) {
+          expect(item[method.toLowerCase()]['summary']).toBe(route.doc.summary)
+        }
+      }
+    }
+  })
+
+  it('the app serves every route of the table, and answers 405 with its methods for the others, on every path', async () => {
+    const doc = documentOf({ auth: false })
+    const check = schemaChecker(doc)
+    const worker = start({ handler: () => 1 })
+    for (const route of routes) {
+      for (const [prefix, template] of [['', ''], ['/v2/endpoint-1', '/v2/{endpointId}']]) {
+        const path = prefix + concrete(route.path)
+        // The route's own methods reach its handler: no routing refusal (a missing job, a missing body is the handler's).
+        for (const method of route.methods) {
+          const response = await worker.fetch(new Request(`http://x${path}`, { method }))
+          const body = response.headers.get('content-type')?.startsWith('application/json') ? await response.json() : undefined
+          expect(response.status, `${method} ${path}`).not.toBe(405)
+          expect(body?.code, `${method} ${path}`).not.toBe('not_found')
+        }
+        for (const method of METHODS.filter((m) => !(route.methods as readonly string[]).includes(m))) {
+          const response = await worker.fetch(new Request(`http://x${path}`, { method }))
+          const body = await response.json()
+          expect(`${response.status} ${body.code}`, `${method} ${path}`).toBe('405 method_not_allowed')
+          expect(response.headers.get('allow')?.split(', ').sort(), `Allow of ${method} ${path}`).toEqual([...route.methods].sort())
+          expect(check('/components/responses/MethodNotAllowed/content/application~1json/schema', body)).toEqual([])
+          // What the document says of the path is what the app answers.
+          expect(doc['paths'][template + templateOf(route.path)]['description']).toContain(`Allow: ${response.headers.get('allow')}\``)
+        }
+      }
+    }
   })
 })

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import { httpErrorThrownBy } from '../../test/helpers/http-error.ts'
+import { workerErrorThrownBy } from '../../test/helpers/http-error.ts'
+import { errorResponse, statusOfCode } from './http-error.ts'
 import { acceptsEventStream, parseCount, parseWait } from './params.ts'
 
 
@@ -43,23 +44,23 @@ describe('parseCount', () => {
     ['１２'], // full-width digits
     ['1234567890123456'], // 16 digits: past what is exact as a double
   ])('refuses %j with a 400 invalid_input that names the parameter and quotes the value', (raw) => {
-    const error = httpErrorThrownBy(() => parseCount(raw, 'lastEventId', 0))
+    const error = workerErrorThrownBy(() => parseCount(raw, 'lastEventId', 0))
     expect(error.code).toBe('invalid_input')
-    expect(error.status).toBe(400)
+    expect(statusOfCode[error.code]).toBe(400)
     expect(error.message).toContain('lastEventId')
     expect(error.message).toContain(JSON.stringify(raw))
   })
 
   it('quotes at most the first 40 characters of a long bad value', () => {
     const raw = 'x'.repeat(39) + 'yz' + 'w'.repeat(1000)
-    const error = httpErrorThrownBy(() => parseCount(raw, 'after', 0))
+    const error = workerErrorThrownBy(() => parseCount(raw, 'after', 0))
     expect(error.message).toContain(JSON.stringify('x'.repeat(39) + 'y'))
     expect(error.message).not.toContain('yz')
     expect(error.message.length).toBeLessThan(200)
   })
 
   it('gives an error whose JSON answer carries the status and code', async () => {
-    const response = httpErrorThrownBy(() => parseCount('-5', 'wait', 0)).toResponse()
+    const response = errorResponse(workerErrorThrownBy(() => parseCount('-5', 'wait', 0)))
     expect(response.status).toBe(400)
     expect(await response.json()).toEqual({ error: expect.stringContaining('wait'), code: 'invalid_input' })
   })
@@ -88,9 +89,9 @@ describe('parseWait', () => {
   })
 
   it.each<[string]>([['-1'], ['1.5'], ['soon'], ['1e5']])('refuses wait=%j with a 400 invalid_input naming wait', (raw) => {
-    const error = httpErrorThrownBy(() => parseWait(raw, 90_000, 300_000))
+    const error = workerErrorThrownBy(() => parseWait(raw, 90_000, 300_000))
     expect(error.code).toBe('invalid_input')
-    expect(error.status).toBe(400)
+    expect(statusOfCode[error.code]).toBe(400)
     expect(error.message).toMatch(/^wait /)
   })
 })

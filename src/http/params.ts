@@ -3,13 +3,13 @@
  * 400 `invalid_input` that names it, never a silent default.
  * @module
  */
-import { HttpError } from '../errors.ts'
+import { WorkerError } from '../errors.ts'
 
 /** A non-negative whole number from a query or header value; `fallback` when absent or empty. */
 export function parseCount(raw: string | null | undefined, name: string, fallback: number): number {
   if (raw === null || raw === undefined || raw.trim() === '') return fallback
   if (!/^\s*\d{1,15}\s*$/.test(raw)) {
-    throw new HttpError('invalid_input', `${name} must be a non-negative whole number, got ${JSON.stringify(raw.slice(0, 40))}`)
+    throw new WorkerError('invalid_input', `${name} must be a non-negative whole number, got ${JSON.stringify(raw.slice(0, 40))}`)
   }
   return Number(raw)
 }

@@ -1,8 +1,9 @@
 import { describe, it, expect, vi } from 'vitest'
-import { HttpError } from '../errors.ts'
+import { WorkerError } from '../errors.ts'
+import { errorResponse, statusOfCode } from './http-error.ts'
 import type { ErrorCode } from '../errors.ts'
 import type { BodyIssue } from './request-body.ts'
-import { httpErrorThrownBy } from '../../test/helpers/http-error.ts'
+import { workerErrorThrownBy } from '../../test/helpers/http-error.ts'
 import { jobRequestFrom, readJobRequest, readJsonBody } from './request-body.ts'
 
 const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000
@@ -56,20 +57,20 @@ function streamRequest(chunks: Uint8Array[]): Request {
   return new Request('http://localhost/run', { method: 'POST', body, duplex: 'half' } as RequestInit)
 }
 
-async function rejection(promise: Promise<unknown>): Promise<HttpError> {
+async function rejection(promise: Promise<unknown>): Promise<WorkerError> {
   try {
     await promise
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpError)
-    return error as HttpError
+    expect(error).toBeInstanceOf(WorkerError)
+    return error as WorkerError
   }
-  throw new Error('expected an HttpError, but the promise resolved')
+  throw new Error('expected an WorkerError, but the promise resolved')
 }
 
 
-function expectCode(error: HttpError, code: ErrorCode, status: number): void {
+function expectCode(error: WorkerError, code: ErrorCode, status: number): void {
   expect(error.code).toBe(code)
-  expect(error.status).toBe(status)
+  expect(statusOfCode[error.code]).toBe(status)
 }
 
 describe('readJsonBody', () => {
@@ -244,7 +245,7 @@ describe('jobRequestFrom', () => {
       ['an empty object', {}],
       ['an object whose input is undefined', { input: undefined }],
     ])('refuses %s with 400 missing_input', (_name, body) => {
-      const error = httpErrorThrownBy(() => jobRequestFrom(body))
+      const error = workerErrorThrownBy(() => jobRequestFrom(body))
       expectCode(error, 'missing_input', 400)
       expect(error.message).toContain('"input"')
     })
@@ -328,7 +329,7 @@ describe('jobRequestFrom', () => {
 
   describe('invalid optional fields', () => {
     function issuesOf(body: unknown): BodyIssue[] {
-      const error = httpErrorThrownBy(() => jobRequestFrom(body))
+      const error = workerErrorThrownBy(() => jobRequestFrom(body))
       expectCode(error, 'invalid_input', 400)
       expect(Array.isArray(error.details)).toBe(true)
       return error.details as BodyIssue[]
@@ -392,7 +393,7 @@ describe('jobRequestFrom', () => {
     })
 
     it('lists every issue, in field order, and summarises them in the message', () => {
-      const error = httpErrorThrownBy(() =>
+      const error = workerErrorThrownBy(() =>
         jobRequestFrom({
           input: 1,
           webhook: 'ftp://x',
@@ -416,7 +417,7 @@ describe('jobRequestFrom', () => {
     })
 
     it('puts the issues in the details of the JSON error answer', async () => {
-      const response = httpErrorThrownBy(() => jobRequestFrom({ input: 1, webhook: 'nope' })).toResponse()
+      const response = errorResponse(workerErrorThrownBy(() => jobRequestFrom({ input: 1, webhook: 'nope' })))
       expect(response.status).toBe(400)
       expect(await response.json()).toEqual({
         error: 'invalid request: webhook must be an http(s) URL',
@@ -427,7 +428,7 @@ describe('jobRequestFrom', () => {
 
     it('checks the input before the optional fields', () => {
       expectCode(
-        httpErrorThrownBy(() => jobRequestFrom({ webhook: 'ftp://x' })),
+        workerErrorThrownBy(() => jobRequestFrom({ webhook: 'ftp://x' })),
         'missing_input',
         400
       )

@@ -3,11 +3,9 @@
  * while the body arrives, so an oversized upload is refused without being buffered whole.
  * @module
  */
-import { HttpError } from '../errors.ts'
+import { WorkerError } from '../errors.ts'
+import { MAX_POLICY_MS } from '../limits.ts'
 import type { JobRequest } from '../types.ts'
-
-/** RunPod's upper bound for `executionTimeout` and `ttl`: 7 days. */
-const MAX_POLICY_MS = 7 * 24 * 60 * 60 * 1000
 
 /** One problem with a request body, in the shape of Standard Schema's issues. */
 export interface BodyIssue {
@@ -51,7 +49,7 @@ async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number)
 }
 
 /** Reads a body of unknown length, refusing it as soon as it passes `maxBytes`. */
-async function readLimited(request: Request, maxBytes: number, tooLarge: () => HttpError): Promise<Uint8Array> {
+async function readLimited(request: Request, maxBytes: number, tooLarge: () => WorkerError): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let size = 0
   if (request.body) {
@@ -78,7 +76,7 @@ async function readLimited(request: Request, maxBytes: number, tooLarge: () => H
 
 /** Reads the body as JSON; 413 `payload_too_large` past `maxBytes`, 400 `invalid_json` if it is not JSON. */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const tooLarge = () => new HttpError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes`)
+  const tooLarge = () => new WorkerError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes`)
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) {
     await discard(request.body?.getReader(), maxBytes)
@@ -94,13 +92,13 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   try {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
   } catch {
-    throw new HttpError('invalid_json', 'the request body is not valid UTF-8')
+    throw new WorkerError('invalid_json', 'the request body is not valid UTF-8')
   }
-  if (text.trim() === '') throw new HttpError('missing_input', 'the request body is empty; send {"input": ...}')
+  if (text.trim() === '') throw new WorkerError('missing_input', 'the request body is empty; send {"input": ...}')
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new HttpError('invalid_json', `the request body is not valid JSON: ${(error as Error).message}`)
+    throw new WorkerError('invalid_json', `the request body is not valid JSON: ${(error as Error).message}`)
   }
 }
 
@@ -119,7 +117,7 @@ function checkDuration(policy: Record<string, unknown>, key: string, issues: Bod
 /** Checks a parsed body against the request shape; 400 `missing_input` or `invalid_input` with the issues. */
 export function jobRequestFrom(body: unknown): JobRequest {
   if (!isObject(body) || body['input'] === undefined) {
-    throw new HttpError('missing_input', 'the request body must be a JSON object with an "input" key')
+    throw new WorkerError('missing_input', 'the request body must be a JSON object with an "input" key')
   }
   const issues: BodyIssue[] = []
   const { webhook, policy, s3Config } = body
@@ -144,7 +142,7 @@ export function jobRequestFrom(body: unknown): JobRequest {
   }
   if (issues.length > 0) {
     const summary = issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')
-    throw new HttpError('invalid_input', `invalid request: ${summary}`, { details: issues })
+    throw new WorkerError('invalid_input', `invalid request: ${summary}`, { details: issues })
   }
   return {
     input: body['input'],

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { describe, it, expect } from 'vitest'
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
-import type { LogEvent, LogEventType } from '../engine/event-log.ts'
+import type { LogEvent, LogEventType } from '../store/job-state.ts'
 import { OPENING_COMMENT, PING_COMMENT, encodeEvent, sseHeaders } from './sse.ts'
 
 // ---------------------------------------------------------------------------------------------
@@ -202,7 +202,7 @@ function expectRoundTrip(parsed: Parsed, events: readonly LogEvent[], values: re
 // ---------------------------------------------------------------------------------------------
 
 describe('sseHeaders', () => {
-  it('are exactly the headers PROTOCOL.md lists for every SSE answer', () => {
+  it('are exactly the headers docs/protocol.md lists for every SSE answer', () => {
     expect(sseHeaders).toEqual({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',

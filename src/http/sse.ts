@@ -3,7 +3,7 @@
  * CR or LF, so each event is exactly one `data:` line and no user data can start a field of its own.
  * @module
  */
-import type { LogEvent, LogEventType } from '../engine/event-log.ts'
+import type { LogEvent, LogEventType } from '../store/job-state.ts'
 
 /** The headers of every SSE answer: no caching, no transformation, no proxy buffering. */
 export const sseHeaders = {

@@ -2,7 +2,9 @@ import { type } from 'arktype'
 import * as v from 'valibot'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
+import type { WorkerError } from '../errors.ts'
 import { start } from '../serverless.ts'
+import { statusOfCode } from './http-error.ts'
 import { inputJsonSchemaOf, validatedInput } from './validate-input.ts'
 
 const post = (path: string, body: unknown) => new Request(`http://edgepod.test${path}`, { method: 'POST', body: JSON.stringify(body) })
@@ -22,7 +24,8 @@ describe('validatedInput', () => {
 
     it(`answers 400 invalid_input with ${library}'s issues, each with its path from the body`, async () => {
       const error = await validatedInput(schema, { prompt: '', maxTokens: 1.5 }).catch((e: unknown) => e)
-      expect(error).toMatchObject({ status: 400, code: 'invalid_input' })
+      expect(error).toMatchObject({ code: 'invalid_input' })
+      expect(statusOfCode[(error as WorkerError).code]).toBe(400)
       const details = (error as { details: Array<{ path: string[]; message: string }> }).details
       expect(details.map((issue) => issue.path).sort()).toEqual([
         ['input', 'maxTokens'],
@@ -74,7 +77,7 @@ describe('a worker with a schema', () => {
       expect(response.status, path).toBe(400)
       expect(await response.json()).toMatchObject({ code: 'invalid_input', details: [{ path: ['input', 'prompt'] }] })
     }
-    expect(worker.engine.health().jobs).toMatchObject({ completed: 0, inQueue: 0, inProgress: 0 })
+    expect((await worker.engine.health()).jobs).toMatchObject({ completed: 0, inQueue: 0, inProgress: 0 })
     expect(ran).toBe(0)
     const ok = await worker.fetch(post('/runsync', { input: { prompt: 'hi' } }))
     expect(await ok.json()).toMatchObject({ status: 'COMPLETED', output: 'HI' })

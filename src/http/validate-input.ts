@@ -4,7 +4,7 @@
  * @module
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
-import { HttpError } from '../errors.ts'
+import { WorkerError } from '../errors.ts'
 import type { BodyIssue } from './request-body.ts'
 
 /** A path segment as libraries give it: a key, or an object holding one (valibot). */
@@ -26,7 +26,7 @@ export async function validatedInput(schema: StandardSchemaV1 | undefined, input
     message: issue.message,
   }))
   const summary = issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
-  throw new HttpError('invalid_input', `invalid input: ${summary}`, { details: issues })
+  throw new WorkerError('invalid_input', `invalid input: ${summary}`, { details: issues })
 }
 
 /** The input's JSON Schema, when the validator can produce one (Standard JSON Schema). */

@@ -1,13 +1,13 @@
 import { expect } from 'vitest'
-import { HttpError } from '../../src/errors.ts'
+import { WorkerError } from '../../src/errors.ts'
 
-/** Runs `fn` and returns the HttpError it throws, failing the test if it throws anything else or nothing. */
-export function httpErrorThrownBy(fn: () => unknown): HttpError {
+/** Runs `fn` and returns the WorkerError it throws, failing the test if it throws anything else or nothing. */
+export function workerErrorThrownBy(fn: () => unknown): WorkerError {
   try {
     fn()
   } catch (error) {
-    expect(error).toBeInstanceOf(HttpError)
-    return error as HttpError
+    expect(error).toBeInstanceOf(WorkerError)
+    return error as WorkerError
   }
-  throw new Error('expected an HttpError, but nothing was thrown')
+  throw new Error('expected a WorkerError, but nothing was thrown')
 }

@@ -1,7 +1,7 @@
 /**
- * Bad input, property-based (issue 8, point 1): arbitrary methods, paths, job ids, queries
+ * Bad input, property-based: arbitrary methods, paths, job ids, queries
  * (`?wait=`, `?after=`), headers (`Accept`, `Last-Event-ID`, `Content-Type`, `Authorization`) and
- * bodies get a 2xx or one of PROTOCOL.md's 4xx answers with its code, never a 500 and never a hang,
+ * bodies get a 2xx or one of docs/protocol.md's 4xx answers with its code, never a 500 and never a hang,
  * and the jobs the worker already had go on to their end untouched. Run twice: on the app with
  * `Request`s (every method the fetch API can carry), and as raw bytes on a real Node server.
  */
@@ -11,7 +11,7 @@ import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { serve } from '../../src/adapter/node/index.ts'
 import type { NodeServer } from '../../src/adapter/node/index.ts'
-import { statusOfCode } from '../../src/errors.ts'
+import { statusOfCode } from '../../src/http/http-error.ts'
 import type { ErrorCode } from '../../src/errors.ts'
 import { start } from '../../src/serverless.ts'
 import { gate } from '../helpers/gate.ts'
@@ -25,7 +25,7 @@ const ORIGIN = 'https://app.example'
 /** Long enough that only a hang can pass it: every answer here takes milliseconds. */
 const HANG_MS = 5_000
 
-/** The routes, with `:id` where a job id goes (PROTOCOL.md), plus `/status-sync`. */
+/** The routes, with `:id` where a job id goes (docs/protocol.md), plus `/status-sync`. */
 const ROUTES = [
   '/run',
   '/runsync',

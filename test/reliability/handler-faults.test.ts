@@ -1,5 +1,5 @@
 /**
- * Faults in handlers (issue 8, point 3, and the last sentence of point 2), proved through real
+ * Faults in handlers, and values JSON cannot carry, proved through real
  * Requests: in-process `worker.fetch` where only the worker matters, real Node servers on port 0
  * where the network does (webhook receivers, a client racing a hot handler).
  *

@@ -1,6 +1,6 @@
 /**
- * The user pain points of our peers (../shared/reference/peers.md §13), one `describe` per row of
- * its table, named after the pain, each proving that edgepod does not have it. Everything goes end
+ * The pain points users reported against our peers, one `describe` per pain, named after it, with
+ * the public threads it comes from, each proving that edgepod does not have it. Everything goes end
  * to end: a real Node server on port 0 (or a Node host that behaves like workerd, or a proxy in
  * front of one), real `fetch`, edgepod's client or the `eventsource` package where the pain is a
  * client's, and exact bytes on the wire where the bytes are the point (headers, `: ping`, `done`).
@@ -130,7 +130,7 @@ describe('Runtime gives no disconnect signal at all (Workers)', () => {
 })
 
 describe('Timeout / abort cannot interrupt a generator blocked in `await`', () => {
-  // trpc/trpc#6991; elysiajs/elysia#1768; peers.md §10 (return() waits behind a pending await).
+  // trpc/trpc#6991; elysiajs/elysia#1768 (return() waits behind a pending await).
   // edgepod records the terminal status itself, aborts job.signal (which interrupts any await that
   // honours it), and frees the slot of a handler that cannot be interrupted after cleanupTimeout.
   let a: ReturnType<typeof api>
@@ -242,7 +242,7 @@ describe('Keep-alive timer races with cancel → crash', () => {
         // Both in the same task: the ping timer fires, and the other party acts, in either order.
         const act = order.includes('reader')
           ? () => void reader.cancel()
-          : () => worker.engine.cancel(worker.engine.require(id)) // what POST /cancel does, synchronously
+          : () => void worker.engine.cancel(id) // what POST /cancel does: synchronously, on the in-memory store
         if (order.startsWith('ping')) {
           vi.advanceTimersByTime(1)
           act()
@@ -886,7 +886,7 @@ describe('Disconnect should sometimes *not* cancel (grace window for reconnect)'
     const id = response.headers.get('x-job-id')!
     const seen = await sseReader(response).take(count)
     disconnect.abort()
-    await expect.poll(() => worker.engine.get(id)?.readers).toBe(0)
+    await expect.poll(() => worker.engine.store.jobs.readers(id, 0)).toBe(0)
     return { id, seen }
   }
 
@@ -933,7 +933,7 @@ describe('Disconnect should sometimes *not* cancel (grace window for reconnect)'
       await sseReader(await a.sse(`/stream/${id}`, {}, leaving.signal)).take(1)
       leaving.abort()
     }
-    await expect.poll(() => worker.engine.get(id)?.readers).toBe(0)
+    await expect.poll(() => worker.engine.store.jobs.readers(id, 0)).toBe(0)
     expect((await a.status(id)).status).toBe('IN_PROGRESS')
     openAt(`${tag}:end`)
     await expect.poll(async () => (await a.status(id)).status).toBe('COMPLETED')
@@ -946,7 +946,7 @@ describe('Disconnect should sometimes *not* cancel (grace window for reconnect)'
     expect(await stays.take(1)).toMatchObject([{ data: '1' }])
     await sseReader(creator).take(1)
     disconnect.abort()
-    await expect.poll(() => worker.engine.get(sharedId)?.readers).toBe(1)
+    await expect.poll(() => worker.engine.store.jobs.readers(sharedId, 0)).toBe(1)
     openAt(`${shared}:end`)
     expect((await stays.rest()).map((event) => event.event === 'done' ? statusOfDone(event) : event.data)).toEqual(['2', 'COMPLETED'])
   })
@@ -984,7 +984,7 @@ describe('Disconnect should sometimes *not* cancel (grace window for reconnect)'
 })
 
 describe('Mid-stream upstream failure looks like success (truncation)', () => {
-  // preloop/preloop#117; Hono without onError and Elysia's console.warn + close (peers.md §1, §2).
+  // preloop/preloop#117; Hono without onError and Elysia's console.warn + close (their SSE helpers).
   // A failure is never a silent end of the body: the stream ends with a done whose status is
   // FAILED, with the error, and edgepod's client throws it rather than ending as if complete.
   let a: ReturnType<typeof api>

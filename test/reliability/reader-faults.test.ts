@@ -1,5 +1,5 @@
 /**
- * Faults in readers (issue 8, point 4), against real Node servers on port 0 with real `fetch`:
+ * Faults in readers, against real Node servers on port 0 with real `fetch`:
  *
  * - Readers that cut their connection at random points (fast-check), in the middle of a frame
  *   too, and come back with `Last-Event-ID` 20 to 50 times, on `/run` and `POST /stream` jobs of
@@ -33,7 +33,7 @@ import type { SeenRequest } from '../helpers/recording-server.ts'
 import { checkedStream, sseReader } from '../helpers/sse-reader.ts'
 
 const SSE = { accept: 'text/event-stream' } as const
-/** PROTOCOL.md: the stream opens with a comment line, so proxies flush. */
+/** docs/protocol.md: the stream opens with a comment line, so proxies flush. */
 const OPENING = ': edgepod\n\n'
 /** A progress report before every 25th output: the ids count progress events too, in order. */
 const PROGRESS_EVERY = 25
@@ -417,7 +417,7 @@ async function cuttingReader(origin: 'run' | 'stream', cuts: ReaderCut[]) {
     disconnect.abort()
     // The server saw it go before it comes back: a real resume, not two connections overlapping
     // (on POST /stream, the disconnect grace is running now).
-    await expect.poll(() => worker.engine.get(id!)?.readers, { interval: 1 }).toBe(0)
+    await expect.poll(() => worker.engine.store.jobs.readers(id!, 0), { interval: 1 }).toBe(0)
   }
   grant(COUNT)
   if (seen.at(-1)?.event !== 'done') await readUntil(await connect(), seen, Infinity, 0)
@@ -427,7 +427,7 @@ async function cuttingReader(origin: 'run' | 'stream', cuts: ReaderCut[]) {
   expect(connections).toBeGreaterThanOrEqual(Math.min(cuts.length, Math.ceil(COUNT / MOST_PER_CUT)))
   // Having seen `done`, a reconnect is told to stop.
   expect((await streamOf(id!, { 'last-event-id': seen.at(-1)!.id! })).status).toBe(204)
-  await expect.poll(() => worker.engine.get(id!)?.readers).toBe(0)
+  await expect.poll(() => worker.engine.store.jobs.readers(id!, 0)).toBe(0)
 }
 
 /** Property runs against a real server: report the first counterexample (with its seed) rather than shrink past the test's time. */
@@ -470,7 +470,7 @@ describe('readers that disconnect and resume at random points', () => {
         expect(asked).toEqual(expected)
         // At most 15 frames per answer: the 313 events took more than 20 connections.
         expect(asked.length).toBeGreaterThan(20)
-        await expect.poll(() => worker.engine.get(id)?.readers).toBe(0)
+        await expect.poll(() => worker.engine.store.jobs.readers(id, 0)).toBe(0)
       }),
       realServerRuns(3)
     )
@@ -537,13 +537,13 @@ describe('a reader that never reads', () => {
     // And encoded no more than was pulled: its frames are those of the other reader, which read
     // them all, and those pulled for it; nothing waits encoded in its queue.
     expect(framesEncoded() - (whole.bytes - OPENING.length)).toBe(held.bytes - OPENING.length)
-    expect(floodWorker.engine.get(id)?.readers).toBe(1)
+    expect(floodWorker.engine.store.jobs.readers(id, 0)).toBe(1)
 
     // Backpressure, not loss: when it finally reads, it gets every byte the other reader got.
     const late = await sseReader(stuck).rest()
     expect(late.map((event) => [event.id, event.event, event.data])).toEqual(all.map((event) => [event.id, event.event, event.data]))
     expect(held).toMatchObject({ ended: true, bytes: whole.bytes })
-    await expect.poll(() => floodWorker.engine.get(id)?.readers).toBe(0)
+    await expect.poll(() => floodWorker.engine.store.jobs.readers(id, 0)).toBe(0)
   })
 })
 
@@ -613,7 +613,7 @@ describe('many readers on one job', () => {
     const paged = await cursorPages
     expect(paged.flatMap((page) => page.stream.map((item) => item.output))).toEqual(Array.from({ length: COUNT }, (_, i) => i))
     expect(paged.at(-1)!.cursor).toBe(eventsFor(COUNT) + 1)
-    await expect.poll(() => worker.engine.get(id)?.readers).toBe(0)
+    await expect.poll(() => worker.engine.store.jobs.readers(id, 0)).toBe(0)
   })
 })
 
@@ -701,8 +701,9 @@ describe('readers arriving after the job ended', () => {
     const live = (await streamOf(id)).text()
     pace.grant(10)
     await pace.drained()
-    await expect.poll(() => worker.engine.get(id)?.expired, { timeout: 5_000 }).toBe(true)
-    // Past its ttl, yet running: never deleted while it runs (PROTOCOL.md).
+    const { queuedAt } = (await worker.engine.require(id)).attempt
+    await expect.poll(() => Date.now() >= queuedAt + 200, { timeout: 5_000 }).toBe(true)
+    // Past its ttl, yet running: never deleted while it runs (docs/protocol.md).
     expect(await (await fetch(`${main.url}/status/${id}`)).json()).toMatchObject({ id, status: 'IN_PROGRESS' })
     pace.grant(30)
     const events = parse(await live)

@@ -1,5 +1,5 @@
 /**
- * Security (issue 8, point 6): with a key configured, every route, at the root and under
+ * Security: with a key configured, every route, at the root and under
  * `/v2/:endpointId/`, refuses a request without it, whatever else the request carries, and says
  * nothing of the jobs behind it; job ids are unguessable; no stack or internal message leaks by
  * default. CORS and the queue limit have their own tests in src/http/limits-and-cors.test.ts.
@@ -12,7 +12,7 @@ const BASE = 'http://edgepod.test'
 const KEY = 'the-real-key-0123456789'
 const UNAUTHORIZED = '{"error":"a valid API key is required: send \\"Authorization: Bearer <key>\\"","code":"unauthorized"}'
 
-/** Every route of PROTOCOL.md with the methods it takes; `:id` is a real job's id. */
+/** Every route of docs/protocol.md with the methods it takes; `:id` is a real job's id. */
 const ROUTES: [method: string, path: string][] = [
   ['POST', '/run'],
   ['POST', '/runsync'],

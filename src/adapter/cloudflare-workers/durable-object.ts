@@ -1,15 +1,15 @@
 /**
  * `EdgepodJobs`, the Durable Object that runs a deployment's jobs: one object holds the engine, so
  * every isolate sees the same jobs, one concurrency limit and one FIFO queue, and handlers run in
- * the object rather than in a request's `waitUntil`. Jobs and logs are written to its storage, so a
- * restarted object still answers `/status` and replays streams.
+ * the object rather than in a request's `waitUntil`. Its store writes jobs and logs to the object's
+ * storage, so a restarted object still answers `/status` and replays streams.
  * @module
  */
-import { registeredDurableWorker } from '../../durable-registry.ts'
-import { localWorker } from '../../serverless.ts'
+import { workerOf } from '../../serverless.ts'
 import type { Worker } from '../../serverless.ts'
-import type { DurableStorageLike } from './durable-store.ts'
-import { DurableJobStore } from './durable-store.ts'
+import { registeredDurableWorker } from './durable-registry.ts'
+import type { DurableStorageLike } from './durable-rows.ts'
+import { DurableStore } from './durable-store.ts'
 
 /** The part of `DurableObjectState` edgepod uses. */
 export interface DurableObjectStateLike {
@@ -28,17 +28,15 @@ const KEEP_ALIVE = 10_000
 export class EdgepodJobs {
   readonly #state: DurableObjectStateLike
   readonly #env: unknown
-  readonly #store: DurableJobStore
   readonly #worker: Worker
 
   constructor(state: DurableObjectStateLike, env: unknown) {
     this.#state = state
     this.#env = env
-    this.#store = new DurableJobStore(state.storage)
-    this.#worker = localWorker({ ...registeredDurableWorker(), durableObject: undefined }, this.#store)
+    const store = new DurableStore(state.storage)
+    this.#worker = workerOf({ ...registeredDurableWorker(), store })
     void state.blockConcurrencyWhile(async () => {
-      const { snapshots, eventsOf } = await this.#store.load()
-      this.#worker.engine.restore(snapshots, eventsOf, env)
+      await this.#worker.engine.restore(await store.load(), env)
       await this.#keepAlive()
     })
   }
@@ -64,7 +62,7 @@ export class EdgepodJobs {
    */
   async #keepAlive(): Promise<void> {
     const engine = this.#worker.engine
-    const { inProgress, inQueue } = engine.health().jobs
+    const { inProgress, inQueue } = (await engine.health()).jobs
     const busy = inProgress + inQueue > 0 ? Date.now() + KEEP_ALIVE : undefined
     const deadline = engine.nextDeadline()
     let wanted = busy === undefined ? deadline : deadline === undefined ? busy : Math.min(busy, deadline)

@@ -1,155 +1,173 @@
 /**
- * A job's record and log written to a Durable Object's storage. Events are packed into rows and
- * written in batches, never one write per tiny yield; a job's row and its new events go in one
- * atomic put.
+ * The Durable Object store: the in-memory store of one object, with every change written down to
+ * the object's storage, so that a restarted object still answers `/status` and replays streams.
+ * Reads are the memory's; each write goes to the memory first, then to storage in the next batch.
  * @module
  */
-import type { LogEvent } from '../../engine/event-log.ts'
-import type { JobPersistence, JobSnapshot } from '../../engine/persistence.ts'
+import type { AttemptWriter, JobStore, LogRead, Store } from '../../store/store.ts'
+import type { Ending, EventBatch, JobState, Lease, NewJob } from '../../store/job-state.ts'
+import { MemoryDispatcher } from '../../store/memory/memory-dispatcher.ts'
+import { MemoryJobs } from '../../store/memory/memory-jobs.ts'
+import type { MemoryAttemptWriter } from '../../store/memory/memory-writer.ts'
+import type { DurableStorageLike } from './durable-rows.ts'
+import { DurableRows } from './durable-rows.ts'
 
-/** The part of `DurableObjectStorage` edgepod uses. */
-export interface DurableStorageLike {
-  put(entries: Record<string, unknown>): Promise<void>
-  delete(keys: string[]): Promise<number>
-  list<T = unknown>(options: { prefix: string }): Promise<Map<string, T>>
-  getAlarm(): Promise<number | null>
-  setAlarm(time: number): Promise<void>
-}
+/** A store whose jobs outlive the object's memory. */
+export class DurableStore implements Store {
+  readonly jobs: PersistedJobs
+  readonly dispatcher: MemoryDispatcher
+  readonly #rows: DurableRows
 
-/** One stored row of a job's log: `[seq, type, json]` triples. */
-type LogRow = Array<[number, LogEvent['type'], string]>
-
-/**
- * Largest row of events, in characters of JSON text. Storage caps one value at 2 MB (SQLite-backed
- * objects); rows stay far below it so that a write is cheap. One event (at most `maxEventBytes`,
- * 1 MB by default) may make a row of its own.
- */
-const MAX_ROW_CHARS = 100_000
-/** Storage takes at most 128 keys per put. */
-const MAX_KEYS_PER_PUT = 128
-
-const jobKey = (id: string) => `job:${id}`
-// A job's input is kept apart, in chunks, written once: a 10 MB input must not sit in the job row
-// that every status change rewrites, nor pass the storage's limit for one value.
-const inputKey = (id: string, part: number) => `input:${id}:${String(part).padStart(6, '0')}`
-// Zero-padded so that listing returns a job's rows in seq order.
-const rowKey = (id: string, firstSeq: number) => `log:${id}:${String(firstSeq).padStart(12, '0')}`
-
-/** Persistence of the engine's jobs in Durable Object storage. */
-export class DurableJobStore implements JobPersistence {
-  readonly #storage: DurableStorageLike
-  readonly #flushDelay: number
-  #jobs = new Map<string, JobSnapshot>()
-  #events = new Map<string, LogEvent[]>()
-  #timer: ReturnType<typeof setTimeout> | undefined
-  #writes: Promise<void> = Promise.resolve()
-  #inputsWritten = new Set<string>()
-
-  /** `flushDelay`: how long events gather before one write, ms. */
-  constructor(storage: DurableStorageLike, flushDelay = 50) {
-    this.#storage = storage
-    this.#flushDelay = flushDelay
+  /** `flushDelay`: how long writes gather before they go out, ms. */
+  constructor(storage: DurableStorageLike, flushDelay?: number) {
+    const memory = new MemoryJobs()
+    this.#rows = new DurableRows(storage, flushDelay)
+    this.jobs = new PersistedJobs(memory, this.#rows)
+    this.dispatcher = new MemoryDispatcher(memory)
   }
 
-  saveJob(snapshot: JobSnapshot): void {
-    this.#jobs.set(snapshot.id, snapshot)
-    this.#schedule()
-  }
-
-  saveEvent(id: string, event: LogEvent): void {
-    let pending = this.#events.get(id)
-    if (!pending) this.#events.set(id, (pending = []))
-    pending.push(event)
-    this.#schedule()
-  }
-
-  deleteJob(id: string): void {
-    this.#jobs.delete(id)
-    this.#events.delete(id)
-    this.#inputsWritten.delete(id)
-    this.#write(`deleting job ${id}`, async () => {
-      const rows = [...(await this.#storage.list({ prefix: `log:${id}:` })).keys(), ...(await this.#storage.list({ prefix: `input:${id}:` })).keys()]
-      const keys = [jobKey(id), ...rows]
-      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_PUT) await this.#storage.delete(keys.slice(i, i + MAX_KEYS_PER_PUT))
-    })
-  }
-
-  /**
-   * Chains a write after the others. A write that fails is reported and the chain goes on: one
-   * refused value must not stop every later job from being stored.
-   */
-  #write(what: string, write: () => Promise<void>): Promise<void> {
-    this.#writes = this.#writes.then(write).catch((error: unknown) => {
-      console.error(`edgepod: Durable Object storage failed ${what}:`, error)
-    })
-    return this.#writes
+  /** Reads the stored jobs back into memory; answers them, oldest first, for the engine to restore. */
+  async load(): Promise<JobState[]> {
+    return (await this.#rows.load()).map(({ job, events }) => this.jobs.restore(job.state, job.order, events))
   }
 
   /** Writes what is pending now; resolves when every write so far is stored. */
   flush(): Promise<void> {
-    clearTimeout(this.#timer)
-    this.#timer = undefined
-    const entries: Record<string, unknown> = {}
-    for (const [id, snapshot] of this.#jobs) {
-      const { input, ...request } = snapshot.request
-      entries[jobKey(id)] = { ...snapshot, request }
-      if (this.#inputsWritten.has(id)) continue
-      this.#inputsWritten.add(id)
-      const json = JSON.stringify(input) ?? 'null'
-      for (let part = 0; part * MAX_ROW_CHARS < json.length || part === 0; part++) {
-        entries[inputKey(id, part)] = json.slice(part * MAX_ROW_CHARS, (part + 1) * MAX_ROW_CHARS)
-      }
-    }
-    for (const [id, events] of this.#events) {
-      let row: LogRow = []
-      let chars = 0
-      for (const event of events) {
-        if (row.length > 0 && chars + event.json.length > MAX_ROW_CHARS) {
-          entries[rowKey(id, row[0]![0])] = row
-          row = []
-          chars = 0
-        }
-        row.push([event.seq, event.type, event.json])
-        chars += event.json.length + 16
-      }
-      if (row.length > 0) entries[rowKey(id, row[0]![0])] = row
-    }
-    this.#jobs.clear()
-    this.#events.clear()
-    const keys = Object.keys(entries)
-    return this.#write(`writing ${keys.length} rows`, async () => {
-      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_PUT) {
-        await this.#storage.put(Object.fromEntries(keys.slice(i, i + MAX_KEYS_PER_PUT).map((key) => [key, entries[key]])))
-      }
-    })
+    return this.#rows.flush()
+  }
+}
+
+/** The jobs of a {@link MemoryJobs}, each change written down. */
+export class PersistedJobs implements JobStore {
+  readonly #memory: MemoryJobs
+  readonly #rows: DurableRows
+  readonly #order = new Map<string, number>()
+  #submitted = 0
+
+  constructor(memory: MemoryJobs, rows: DurableRows) {
+    this.#memory = memory
+    this.#rows = rows
   }
 
-  /** Reads every stored job and its events, for the engine to restore. */
-  async load(): Promise<{ snapshots: JobSnapshot[]; eventsOf: (id: string) => LogEvent[] }> {
-    const jobs = await this.#storage.list<JobSnapshot>({ prefix: 'job:' })
-    const rows = await this.#storage.list<LogRow>({ prefix: 'log:' })
-    const inputParts = await this.#storage.list<string>({ prefix: 'input:' })
-    const inputs = new Map<string, string>()
-    for (const [key, part] of inputParts) {
-      const id = key.slice('input:'.length, key.lastIndexOf(':'))
-      inputs.set(id, (inputs.get(id) ?? '') + part)
-    }
-    const events = new Map<string, LogEvent[]>()
-    for (const [key, row] of rows) {
-      const id = key.slice('log:'.length, key.lastIndexOf(':'))
-      let list = events.get(id)
-      if (!list) events.set(id, (list = []))
-      for (const [seq, type, json] of row) list.push({ seq, type, json })
-    }
-    const snapshots = [...jobs.values()].map((snapshot) => {
-      this.#inputsWritten.add(snapshot.id)
-      const json = inputs.get(snapshot.id)
-      return { ...snapshot, request: { ...snapshot.request, input: json === undefined ? null : JSON.parse(json) } }
-    })
-    return { snapshots, eventsOf: (id) => events.get(id) ?? [] }
+  /** Holds a stored job again, with the events of its current attempt. */
+  restore(state: JobState, order: number, events: Parameters<MemoryJobs['restore']>[1]): JobState {
+    this.#order.set(state.id, order)
+    this.#submitted = Math.max(this.#submitted, order + 1)
+    return this.#memory.restore(state, events)
   }
 
-  #schedule(): void {
-    this.#timer ??= setTimeout(() => void this.flush(), this.#flushDelay)
+  create(job: NewJob): JobState {
+    this.#order.set(job.id, this.#submitted++)
+    return this.save(this.#memory.create(job))
+  }
+
+  get(id: string): JobState | undefined {
+    return this.#memory.get(id)
+  }
+
+  read(id: string, after: number, maxChars?: number): LogRead | undefined {
+    return this.#memory.read(id, after, maxChars)
+  }
+
+  watch(id: string, after: number, wake: () => void): () => void {
+    return this.#memory.watch(id, after, wake)
+  }
+
+  watchEnd(id: string, wake: () => void): () => void {
+    return this.#memory.watchEnd(id, wake)
+  }
+
+  start(lease: Lease, workerId: string, startedAt: number): AttemptWriter | undefined {
+    const writer = this.#memory.start(lease, workerId, startedAt)
+    if (!writer) return undefined
+    this.save(writer.job)
+    return new PersistedWriter(writer, this)
+  }
+
+  finish(id: string, attempt: number, ending: Ending): JobState | undefined {
+    return this.ended(id, () => this.#memory.finish(id, attempt, ending))
+  }
+
+  /** Runs `finish`, then writes down the job and the events it added (the result, `done`). */
+  ended(id: string, finish: () => JobState | undefined): JobState | undefined {
+    const before = this.#memory.get(id)?.attempt.lastSeq ?? 0
+    const ended = finish()
+    if (ended) this.#rows.saveEvents(id, this.#memory.read(id, before)?.events ?? [])
+    return ended && this.save(ended)
+  }
+
+  /** Writes down events just appended after `before`. */
+  appended(id: string, before: number, batch: EventBatch): void {
+    const { types, jsons } = batch
+    this.#rows.saveEvents(id, jsons.map((json, index) => ({ seq: before + index + 1, type: types[index]!, json })))
+    const job = this.#memory.get(id)
+    if (job && types.includes('progress')) this.save(job)
+  }
+
+  retry(id: string, attempt: number, queuedAt: number): JobState | undefined {
+    const retried = this.#memory.retry(id, attempt, queuedAt)
+    return retried && this.save(retried)
+  }
+
+  markDrained(id: string, attempt: number, seq: number): void {
+    this.#memory.markDrained(id, attempt, seq)
+    const job = this.#memory.get(id)
+    if (job) this.save(job)
+  }
+
+  readers(id: string, change: -1 | 0 | 1): number {
+    return this.#memory.readers(id, change)
+  }
+
+  delete(id: string): void {
+    this.#memory.delete(id)
+    this.#order.delete(id)
+    this.#rows.deleteJob(id)
+  }
+
+  /** Writes down the job's row. */
+  save(job: JobState): JobState {
+    this.#rows.saveJob({ state: job, order: this.#order.get(job.id) ?? 0 })
+    return job
+  }
+}
+
+/** A writer of the memory's, whose appends and end are written down too. */
+class PersistedWriter implements AttemptWriter {
+  readonly #inner: MemoryAttemptWriter
+  readonly #jobs: PersistedJobs
+
+  constructor(inner: MemoryAttemptWriter, jobs: PersistedJobs) {
+    this.#inner = inner
+    this.#jobs = jobs
+  }
+
+  get lease(): Lease {
+    return this.#inner.lease
+  }
+
+  get job(): JobState {
+    return this.#inner.job
+  }
+
+  streaming(): boolean {
+    if (!this.#inner.streaming()) return false
+    this.#jobs.save(this.job)
+    return true
+  }
+
+  append(batch: EventBatch): boolean {
+    const before = this.#inner.job.attempt.lastSeq
+    if (!this.#inner.append(batch)) return false
+    this.#jobs.appended(this.lease.id, before, batch)
+    return true
+  }
+
+  outputBytesFrom(index: number): number {
+    return this.#inner.outputBytesFrom(index)
+  }
+
+  finish(ending: Ending): JobState | undefined {
+    return this.#jobs.ended(this.lease.id, () => this.#inner.finish(ending))
   }
 }

@@ -38,7 +38,15 @@
  * ```
  * @module
  */
-export { serverless, start, progressUpdate } from '../../index.ts'
+import { progressUpdate } from '../../serverless.ts'
+import { start } from './start.ts'
+
+/** RunPod's namespace, with the `durableObject` option of {@link start}. */
+export const serverless = { start, progressUpdate, progress_update: progressUpdate } as const
+
+export { start } from './start.ts'
+export type { CloudflareWorkerConfig } from './start.ts'
+export { progressUpdate } from '../../serverless.ts'
 export { EdgepodJobs } from './durable-object.ts'
 export type { DurableObjectStateLike } from './durable-object.ts'
 export type { ExecutionContextLike, Handler, Job, Worker, WorkerConfig } from '../../index.ts'

@@ -7,7 +7,7 @@ import type { FetchHandler, RunningServer } from '../server.ts'
 import { getRequestListener, RequestError } from '@hono/node-server'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { HttpError } from '../../errors.ts'
+import { refusal } from '../../http/http-error.ts'
 
 /** A running Node server: its port, its URL, and `close()`. */
 export type NodeServer = RunningServer
@@ -54,7 +54,7 @@ export function serve(worker: FetchHandler, options: ServeOptions = {}): Promise
  * an empty 400. Anything else here escaped the app's own error handling.
  */
 function refusedRequest(error: unknown): Response {
-  if (error instanceof RequestError) return new HttpError('invalid_input', `the request is malformed: ${error.message}`).toResponse()
+  if (error instanceof RequestError) return refusal('invalid_input', `the request is malformed: ${error.message}`)
   console.error('edgepod: internal error', error)
-  return new HttpError('internal', 'internal error').toResponse()
+  return refusal('internal', 'internal error')
 }

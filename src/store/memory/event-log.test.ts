@@ -1,5 +1,5 @@
 import { describe, it, expect, vi } from 'vitest'
-import type { LogEventType } from './event-log.ts'
+import type { LogEventType } from '../job-state.ts'
 import { EventLog } from './event-log.ts'
 
 function logWith(...events: Array<[LogEventType, string]>): EventLog {

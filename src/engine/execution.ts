@@ -1,0 +1,156 @@
+/**
+ * One attempt of a job running in this process: its handler, the handler's `AbortSignal`, its
+ * concurrency slot, its execution timeout and the bounded time its cleanup may take. Everything
+ * else about the job lives in the store; this is what cannot.
+ * @module
+ */
+import type { ErrorDetail } from '../types.ts'
+import type { OutputSource } from '../handler/output-source.ts'
+import { isPromiseLike } from '../awaitable.ts'
+import type { AttemptWriter } from '../store/store.ts'
+import type { JobState, Lease } from '../store/job-state.ts'
+import { jobErrors } from '../errors.ts'
+import type { DrivenRun } from './drive-handler.ts'
+import type { JobSink, Outcome, SinkRun } from './job-sink.ts'
+import { cancelTimer, startTimer } from './timers.ts'
+
+/** What an execution tells the process that runs it. */
+export interface ExecutionHooks {
+  /** This process ended the attempt (the handler finished, a limit, the timeout): the store says so. */
+  ended(job: JobState): void
+  /** The slot is free: the handler has settled, or its cleanup time ran out. */
+  released(execution: Execution): void
+}
+
+/** The settings of one execution. */
+export interface ExecutionOptions {
+  /** How long the attempt may run, ms. */
+  executionTimeout: number
+  /** How long a stopped handler may take to run its cleanup before its slot is freed anyway, ms. */
+  cleanupTimeout: number
+}
+
+/** One attempt's run in this process. */
+export class Execution implements SinkRun, DrivenRun {
+  readonly writer: AttemptWriter
+  /** Set once, right after the execution is made: the sink needs the execution too. */
+  sink!: JobSink
+  /** True once the attempt's end is recorded, whoever recorded it. */
+  ended = false
+  stopReason: unknown = undefined
+  source: OutputSource | undefined = undefined
+  /** Settles when the handler has returned or thrown, whatever the job's status. */
+  settled: Promise<void> | undefined
+  /** Settles when the slot is freed: the handler has settled, or its cleanup time ran out. */
+  readonly released: Promise<void>
+  readonly #options: ExecutionOptions
+  readonly #hooks: ExecutionHooks
+  #controller: AbortController | undefined
+  #stopped = false
+  #stopping = false
+  #isReleased = false
+  #markReleased!: () => void
+  #requestStop!: (reason: unknown) => void
+  #timeout: unknown
+  #cleanup: unknown
+
+  constructor(writer: AttemptWriter, options: ExecutionOptions, hooks: ExecutionHooks) {
+    this.writer = writer
+    this.#options = options
+    this.#hooks = hooks
+    this.released = new Promise<void>((resolve) => (this.#markReleased = resolve))
+    // The stop runs here, in the execution's own request: workerd forbids aborting a controller or
+    // closing a stream from another request (a /cancel), but lets that request settle a promise.
+    void new Promise<unknown>((resolve) => (this.#requestStop = resolve)).then((reason) => {
+      this.#stopped = true
+      this.stopReason = reason
+      this.#controller?.abort(reason)
+      void this.source?.stop(reason)
+    })
+    const ms = options.executionTimeout
+    this.#timeout = startTimer(() => this.end({ status: 'TIMED_OUT', error: jobErrors.executionTimeout(ms) }, false), ms)
+  }
+
+  /** The lease the attempt runs under. */
+  get lease(): Lease {
+    return this.writer.lease
+  }
+
+  /**
+   * The handler's `job.signal`, made on first use: most handlers never read it, and an
+   * AbortController costs more than the rest of a small job on Node.
+   */
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      if (this.#stopped) this.#controller.abort(this.stopReason)
+    }
+    return this.#controller.signal
+  }
+
+  /** Runs `drive` (the handler to its end); the slot is freed when it settles. */
+  run(drive: () => Promise<void>): void {
+    this.settled = drive()
+      // Only a bug in edgepod gets here: the job still ends, rather than stay IN_PROGRESS unseen.
+      .catch((error: unknown) => {
+        console.error('edgepod: internal error while running a job', error)
+        this.end({ status: 'FAILED', error: jobErrors.internal() }, false)
+      })
+      .finally(() => this.release())
+    if (this.#cleanup !== undefined) void this.settled.finally(() => cancelTimer(this.#cleanup))
+  }
+
+  /**
+   * Records the attempt's end from this process, once: what is on its way to the store lands
+   * first, then the store writes the end with its `done` event. A handler that had not finished on
+   * its own is stopped.
+   */
+  end(outcome: Outcome, handlerDone: boolean): void {
+    if (this.ended) return
+    this.ended = true
+    cancelTimer(this.#timeout)
+    const ending = { ...outcome, finishedAt: Date.now(), aggregateJson: this.sink.foldedAggregateJson() }
+    const finish = () => {
+      const ended = this.writer.finish(ending)
+      if (isPromiseLike(ended)) void Promise.resolve(ended).then((job) => job && this.#hooks.ended(job))
+      else if (ended) this.#hooks.ended(ended)
+    }
+    const drained = this.sink.drained()
+    if (drained) void drained.then(finish)
+    else finish()
+    if (handlerDone) this.release()
+    else if (outcome.status !== 'COMPLETED') this.#stop(outcome.error)
+  }
+
+  /** The attempt was ended elsewhere (a cancel, a lost lease): stop the handler. */
+  stop(error?: ErrorDetail): void {
+    this.ended = true
+    cancelTimer(this.#timeout)
+    this.#stop(error)
+  }
+
+  /** The store refused a write: the attempt is no longer this process's to run. */
+  lost(): void {
+    this.stop({ type: 'AbortError', message: 'the job was ended elsewhere' })
+  }
+
+  /** Frees the slot, once. */
+  release(): void {
+    if (this.#isReleased) return
+    this.#isReleased = true
+    cancelTimer(this.#cleanup)
+    this.#markReleased()
+    this.#hooks.released(this)
+  }
+
+  /** Aborts the handler's signal and stops its source, giving its cleanup a bounded time. */
+  #stop(error: ErrorDetail | undefined): void {
+    if (this.#stopping) return
+    this.#stopping = true
+    const reason = new DOMException(error?.message ?? 'job ended', error?.type === 'TimeoutError' ? 'TimeoutError' : 'AbortError')
+    this.#requestStop(reason)
+    if (this.#isReleased) return
+    this.#cleanup = startTimer(() => this.release(), this.#options.cleanupTimeout)
+    void this.settled?.finally(() => cancelTimer(this.#cleanup))
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Scheduling: how many jobs this process runs at once (a number, or RunPod's concurrency
+ * modifier), and the claiming of queued work for its free slots.
+ * @module
+ */
+import { isPromiseLike } from '../awaitable.ts'
+import type { AttemptWriter, Dispatcher, JobStore, WorkerCounts } from '../store/store.ts'
+import type { Lease } from '../store/job-state.ts'
+
+/** RunPod's concurrency modifier: called with the current concurrency, returns the wanted one. */
+export type Concurrency = number | ((current: number) => number)
+
+/** What the scheduler starts claimed work with. */
+export interface SchedulerDeps {
+  jobs: JobStore
+  dispatcher: Dispatcher
+  /** Slots in use now. */
+  slotsInUse(): number
+  /** The `workerId` a started attempt records. */
+  workerId(): string
+  /** Runs a started attempt. */
+  run(writer: AttemptWriter): void
+}
+
+/** Claims queued work for this process's free slots. */
+export class Scheduler {
+  readonly #modifier: Concurrency
+  readonly #deps: SchedulerDeps
+  #concurrency: number
+  #pumping = false
+  #again = false
+
+  constructor(concurrency: Concurrency, deps: SchedulerDeps) {
+    this.#modifier = concurrency
+    this.#deps = deps
+    this.#concurrency = typeof concurrency === 'number' ? concurrency : 1
+    deps.dispatcher.onWork(() => this.pump())
+  }
+
+  /** True when a job submitted now would start at once: it never waits behind the queue limit. */
+  hasFreeSlot(): boolean {
+    return this.#deps.slotsInUse() < this.#concurrency
+  }
+
+  /** This process's slots, for `/health`; with no limit there is always room for one more job. */
+  workers(): WorkerCounts {
+    const running = this.#deps.slotsInUse()
+    return { idle: Number.isFinite(this.#concurrency) ? Math.max(0, this.#concurrency - running) : 1, running }
+  }
+
+  /**
+   * Takes queued work while slots are free. Claims and starts go one after the other; a call made
+   * while a pass is under way makes that pass look again rather than run beside it.
+   */
+  pump(): void {
+    if (this.#pumping) {
+      this.#again = true
+      return
+    }
+    this.#pumping = true
+    this.#again = false
+    const done = () => {
+      this.#pumping = false
+      if (this.#again) this.pump()
+    }
+    let pass: void | Promise<void>
+    try {
+      pass = this.#fill()
+    } catch (error) {
+      console.error('edgepod: claiming queued jobs failed', error)
+      return done()
+    }
+    if (!isPromiseLike(pass)) return done()
+    Promise.resolve(pass).then(done, (error: unknown) => {
+      console.error('edgepod: claiming queued jobs failed', error)
+      done()
+    })
+  }
+
+  /** Claims for the free slots until none is free or nothing is queued. */
+  #fill(): void | Promise<void> {
+    for (;;) {
+      const free = this.#limit() - this.#deps.slotsInUse()
+      if (free <= 0) return
+      const claimed = this.#deps.dispatcher.claim(free)
+      if (isPromiseLike(claimed)) return Promise.resolve(claimed).then((leases) => this.#startAll(leases)).then((more) => (more ? this.#fill() : undefined))
+      const started = this.#startAll(claimed)
+      if (isPromiseLike(started)) return Promise.resolve(started).then((more) => (more ? this.#fill() : undefined))
+      if (!started) return
+    }
+  }
+
+  /** Starts every claimed attempt that is still queued; true when there was anything to claim. */
+  #startAll(leases: Lease[]): boolean | Promise<boolean> {
+    if (leases.length === 0) return false
+    const { jobs, dispatcher, workerId, run } = this.#deps
+    let pending: Promise<unknown> | undefined
+    for (const lease of leases) {
+      const writer = jobs.start(lease, workerId(), Date.now())
+      const started = (ready: AttemptWriter | undefined) => (ready ? run(ready) : void dispatcher.release(lease))
+      if (isPromiseLike(writer)) pending = Promise.all([pending, Promise.resolve(writer).then(started)])
+      else started(writer)
+    }
+    return pending ? pending.then(() => true) : true
+  }
+
+  /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */
+  #limit(): number {
+    const modifier = this.#modifier
+    let wanted: number
+    try {
+      wanted = typeof modifier === 'number' ? modifier : modifier(this.#concurrency)
+    } catch (error) {
+      // A broken modifier must not stop the queue: keep the concurrency we had.
+      console.error('edgepod: concurrencyModifier threw; keeping concurrency', this.#concurrency, error)
+      return this.#concurrency
+    }
+    if (Number.isInteger(wanted) && wanted >= 1) this.#concurrency = wanted
+    else if (wanted === Infinity) this.#concurrency = Infinity
+    return this.#concurrency
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * The routes of the worker itself: the queue (`/purge-queue`), the counts (`/health`) and the
+ * worker's own OpenAPI document. docs/protocol.md, "Routes".
+ * @module
+ */
+import { apiKeysFor } from '../auth.ts'
+import { openApiDocument } from '../openapi.ts'
+import { jsonAnswer } from '../openapi-schemas.ts'
+import type { Route, RouteContext, WorkerLimits } from '../route.ts'
+import { json, jsonText } from '../route.ts'
+import { inputJsonSchemaOf } from '../validate-input.ts'
+
+/** The limits the worker really runs with, from its engine's and app's settings. */
+export function limitsOf({ engine, options }: RouteContext): WorkerLimits {
+  const { executionTimeout, ttl, disconnectGrace, maxEventBytes, maxResultBytes, maxQueue } = engine.options
+  const { keepAlive, streamPollWait, maxBodyBytes } = options
+  return { executionTimeout, ttl, disconnectGrace, keepAlive, streamPollWait, maxBodyBytes, maxEventBytes, maxResultBytes, maxQueue }
+}
+
+/** `/purge-queue`, `/health` and `/openapi.json`. */
+export const workerRoutes: readonly Route[] = [
+  {
+    path: '/purge-queue',
+    methods: ['POST'],
+    handler: ({ engine }) => async () => json({ removed: await engine.purgeQueue(), status: 'completed' }),
+    doc: {
+      name: 'purgeQueue',
+      tag: 'worker',
+      summary: 'Drop queued jobs',
+      description: 'Removes the jobs still `IN_QUEUE`; running jobs go on.',
+      responses: { 200: jsonAnswer('How many jobs were removed.', 'PurgeResult') },
+      errors: [],
+    },
+  },
+  {
+    path: '/health',
+    methods: ['GET'],
+    handler: ({ engine }) => async () => json(await engine.health()),
+    doc: {
+      name: 'health',
+      tag: 'worker',
+      summary: 'Job and worker counts',
+      description: "RunPod's health shape.",
+      responses: { 200: jsonAnswer('The counts.', 'Health') },
+      errors: [],
+    },
+  },
+  {
+    path: '/openapi.json',
+    methods: ['GET'],
+    handler: (context) => {
+      const { options, routes } = context
+      const limits = limitsOf(context)
+      // Built once for each answer to "are keys required?", which env keys can make per request.
+      const documents = new Map<boolean, string>()
+      return (c) => {
+        const auth = apiKeysFor(c, options.apiKeys).length > 0
+        let document = documents.get(auth)
+        if (!document) {
+          document = JSON.stringify(openApiDocument({ routes, inputSchema: inputJsonSchemaOf(options.schema), auth, limits }))
+          documents.set(auth, document)
+        }
+        return jsonText(document)
+      }
+    },
+    doc: {
+      name: 'openApi',
+      tag: 'worker',
+      summary: 'This document',
+      description: "The OpenAPI 3.1 document of the worker, with the worker's own defaults and limits.",
+      responses: { 200: { description: 'This document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+      errors: [],
+    },
+  },
+]
