@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import type { Store } from '../src/store/store.ts'
+import { eventsOf } from '../src/store/store.ts'
 import type { Ending, EventBatch, Lease } from '../src/store/job-state.ts'
 import { isWorkerError } from '../src/errors.ts'
 
@@ -51,13 +52,13 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       return writer!
     }
 
-    const eventsOf = async (store: Store, id: string, after = 0) => (await store.jobs.read(id, after))?.events.map((e) => [e.seq, e.type, e.json]) ?? []
+    const logOf = async (store: Store, id: string, after = 0) => eventsOf(await store.jobs.read(id, after)).map((e) => [e.seq, e.type, e.json])
 
     it('creates a job queued at attempt 1 with an empty log, and answers undefined for one it never had', withStore(async (store) => {
       const id = await queued(store)
       const job = (await store.jobs.get(id))!
       expect(job).toMatchObject({ id, request: { input: id }, origin: 'run', attempt: { number: 1, status: 'IN_QUEUE', baseSeq: 0, lastSeq: 0, drainSeq: 0 } })
-      expect(await store.jobs.read(id, 0)).toEqual({ events: [], lastSeq: 0, ended: false })
+      expect(await store.jobs.read(id, 0)).toMatchObject({ types: [], jsons: [], lastSeq: 0, ended: false })
       expect(await store.jobs.get('no-such-job')).toBeUndefined()
       expect(await store.jobs.read('no-such-job', 0)).toBeUndefined()
     }))
@@ -78,11 +79,11 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       const writer = await started(store, id)
       expect(await writer.append(outputs('"a"', '"b"'))).toBe(true)
       expect(await writer.append({ types: ['progress', 'output'], jsons: ['{"pct":50}', '"c"'] })).toBe(true)
-      expect(await eventsOf(store, id)).toEqual([[1, 'output', '"a"'], [2, 'output', '"b"'], [3, 'progress', '{"pct":50}'], [4, 'output', '"c"']])
-      expect(await eventsOf(store, id, 2)).toEqual([[3, 'progress', '{"pct":50}'], [4, 'output', '"c"']])
-      expect(await eventsOf(store, id, 4)).toEqual([])
+      expect(await logOf(store, id)).toEqual([[1, 'output', '"a"'], [2, 'output', '"b"'], [3, 'progress', '{"pct":50}'], [4, 'output', '"c"']])
+      expect(await logOf(store, id, 2)).toEqual([[3, 'progress', '{"pct":50}'], [4, 'output', '"c"']])
+      expect(await logOf(store, id, 4)).toEqual([])
       const bounded = await store.jobs.read(id, 0, 1)
-      expect(bounded?.events.map((e) => e.seq)).toEqual([1])
+      expect(eventsOf(bounded).map((e) => e.seq)).toEqual([1])
       expect(bounded).toMatchObject({ lastSeq: 4, ended: false })
       expect((await store.jobs.get(id))!.attempt).toMatchObject({ lastSeq: 4, progressJson: '{"pct":50}' })
       expect(await writer.outputBytesFrom(1)).toBe(8)
@@ -97,7 +98,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(await writer.append(outputs('2'))).toBe(false)
       expect(await writer.streaming()).toBe(false)
       expect(await writer.finish(ending('COMPLETED'))).toBeUndefined()
-      expect(await eventsOf(store, id)).toEqual([[1, 'output', '1'], [2, 'done', expect.stringContaining('"status":"CANCELLED"')]])
+      expect(await logOf(store, id)).toEqual([[1, 'output', '1'], [2, 'done', expect.stringContaining('"status":"CANCELLED"')]])
       expect(await store.dispatcher.renew([writer.lease])).toEqual([writer.lease])
     }))
 
@@ -119,11 +120,11 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect([first, second].filter(Boolean)).toHaveLength(1)
       const job = (await store.jobs.get(id))!
       expect(job.attempt.status).toBe(first ? 'COMPLETED' : 'CANCELLED')
-      const events = (await store.jobs.read(id, 0))!
-      expect(events.events.filter((e) => e.type === 'done')).toHaveLength(1)
-      expect(events).toMatchObject({ ended: true, lastSeq: 2 })
+      const read = (await store.jobs.read(id, 0))!
+      expect(eventsOf(read).filter((e) => e.type === 'done')).toHaveLength(1)
+      expect(read).toMatchObject({ ended: true, lastSeq: 2 })
       // The done event is the status object without output, as it was when the attempt ended.
-      const done = JSON.parse(events.events[1]!.json)
+      const done = JSON.parse(eventsOf(read)[1]!.json)
       expect(done).toMatchObject({ id, status: job.attempt.status, workerId: 'worker-1' })
       expect(done).not.toHaveProperty('output')
       expect(await store.jobs.finish(id, 1, ending('FAILED'))).toBeUndefined()
@@ -134,7 +135,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       const value = await started(store, valueId)
       const ended = await value.finish(ending('COMPLETED', { result: '{"answer":42}' }))
       expect(ended?.attempt).toMatchObject({ kind: 'value', outputJson: '{"answer":42}' })
-      expect((await eventsOf(store, valueId)).map(([seq, type]) => [seq, type])).toEqual([[1, 'output'], [2, 'done']])
+      expect((await logOf(store, valueId)).map(([seq, type]) => [seq, type])).toEqual([[1, 'output'], [2, 'done']])
       const streamId = await queued(store)
       const stream = await started(store, streamId)
       expect(await stream.streaming()).toBe(true)
@@ -165,13 +166,13 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       // A second retry of the same attempt finds it retried already.
       expect(await store.jobs.retry(id, 1, Date.now())).toBeUndefined()
       expect(await first.append(outputs('stale'))).toBe(false)
-      expect(await store.jobs.read(id, 0)).toEqual({ events: [], lastSeq: 3, ended: false })
+      expect(await store.jobs.read(id, 0)).toMatchObject({ types: [], jsons: [], lastSeq: 3, ended: false })
       await store.dispatcher.enqueue({ id, attempt: 2, lowPriority: false }, Infinity)
       const second = await started(store, id)
       await second.append(outputs('3'))
       await second.finish(ending('COMPLETED'))
-      expect(await eventsOf(store, id)).toEqual([[4, 'output', '3'], [5, 'done', expect.any(String)]])
-      expect(await eventsOf(store, id, 1)).toEqual([[4, 'output', '3'], [5, 'done', expect.any(String)]])
+      expect(await logOf(store, id)).toEqual([[4, 'output', '3'], [5, 'done', expect.any(String)]])
+      expect(await logOf(store, id, 1)).toEqual([[4, 'output', '3'], [5, 'done', expect.any(String)]])
       expect(await store.jobs.retry(id, 2, Date.now())).toBeUndefined()
     }))
 

@@ -51,16 +51,25 @@ export function foldedJson(state: AggregateState): string {
 }
 
 /**
- * The aggregate of outputs read back from a log (their JSON, in order), for a job whose aggregate
- * was not kept: RunPod's array as the outputs joined, `[]`, or the fold replayed. Undefined when a
- * reducer fails or its result JSON cannot carry: then the job has no output to show.
+ * The aggregate of the outputs of a log read back (`types[i]` is the type of the event whose JSON
+ * is `jsons[i]`), for a job whose aggregate was not kept: RunPod's array as the outputs joined,
+ * `[]`, or the fold replayed. Undefined when a reducer fails or its result JSON cannot carry: then
+ * the job has no output to show.
  */
-export function aggregateOfOutputs(aggregation: Aggregation, outputs: readonly string[]): string | undefined {
-  if (aggregation === 'array') return `[${outputs.join(',')}]`
+export function aggregateOfLog(aggregation: Aggregation, types: readonly string[], jsons: readonly string[]): string | undefined {
   if (aggregation === 'none') return '[]'
+  if (aggregation === 'array') {
+    let json = ''
+    for (let index = 0; index < types.length; index++) {
+      if (types[index] === 'output') json += json ? `,${jsons[index]}` : jsons[index]
+    }
+    return `[${json}]`
+  }
   try {
     const state = startAggregate(aggregation)
-    for (const json of outputs) addToAggregate(aggregation, state, JSON.parse(json))
+    for (let index = 0; index < types.length; index++) {
+      if (types[index] === 'output') addToAggregate(aggregation, state, JSON.parse(jsons[index]!))
+    }
     return foldedJson(state)
   } catch {
     return undefined

@@ -5,7 +5,6 @@
  * gets batches that grow with its round trip.
  * @module
  */
-import { isPromiseLike } from '../awaitable.ts'
 import type { AttemptWriter } from '../store/store.ts'
 import type { EventBatch, LogEventType } from '../store/job-state.ts'
 
@@ -18,14 +17,24 @@ type AppendedType = Exclude<LogEventType, 'done'>
  */
 const MAX_WAITING = 4096
 
+/**
+ * The one-event batch of every queue, reused: a store takes what it needs of a batch before its
+ * append returns, so one object serves every append of one event, of every job.
+ */
+const one: { types: AppendedType[]; jsons: string[] } = { types: ['output'], jsons: [''] }
+
+/** Events waiting behind an append on its way. */
+interface Waiting {
+  types: AppendedType[]
+  jsons: string[]
+}
+
 /** Appends an attempt's events through its writer, one batch in flight at a time. */
 export class AppendQueue {
   readonly #writer: AttemptWriter
   readonly #onLost: () => void
-  /** A one-event batch, reused: the store takes what it needs before its append returns. */
-  readonly #one: { types: AppendedType[]; jsons: string[] } = { types: ['output'], jsons: [''] }
-  /** Events produced while an append is on its way. */
-  #waiting: { types: AppendedType[]; jsons: string[] } = { types: [], jsons: [] }
+  /** Events produced while an append is on its way; made when the first one waits. */
+  #waiting: Waiting | undefined
   #inFlight: Promise<void> | undefined
   #lost = false
 
@@ -44,13 +53,14 @@ export class AppendQueue {
   push(type: AppendedType, json: string): boolean {
     if (this.#lost) return false
     if (this.#inFlight) {
-      this.#waiting.types.push(type)
-      this.#waiting.jsons.push(json)
+      const waiting = (this.#waiting ??= { types: [], jsons: [] })
+      waiting.types.push(type)
+      waiting.jsons.push(json)
       return true
     }
-    this.#one.types[0] = type
-    this.#one.jsons[0] = json
-    return this.#send(this.#one)
+    one.types[0] = type
+    one.jsons[0] = json
+    return this.#send(one)
   }
 
   /**
@@ -61,16 +71,17 @@ export class AppendQueue {
     return this.#inFlight
   }
 
-  /** A promise to wait on when too many events are waiting behind the append on its way. */
-  get pressure(): Promise<void> | undefined {
-    return this.#waiting.jsons.length >= MAX_WAITING ? this.#inFlight : undefined
+  /** True when so many events wait behind the append on its way that the producer should wait too. */
+  get crowded(): boolean {
+    return this.#inFlight !== undefined && (this.#waiting?.jsons.length ?? 0) >= MAX_WAITING
   }
 
   #send(batch: EventBatch): boolean {
     const result = this.#writer.append(batch)
-    if (!isPromiseLike(result)) {
-      if (!result) this.#lose()
-      return result
+    if (result === true) return true
+    if (result === false) {
+      this.#lose()
+      return false
     }
     this.#inFlight = Promise.resolve(result).then(
       (appended) => this.#landed(appended),
@@ -88,15 +99,15 @@ export class AppendQueue {
     this.#inFlight = undefined
     if (!appended) return this.#lose()
     const batch = this.#waiting
-    if (batch.jsons.length === 0) return
-    this.#waiting = { types: [], jsons: [] }
+    if (!batch) return
+    this.#waiting = undefined
     if (this.#send(batch)) return this.#inFlight
   }
 
   #lose(): void {
     if (this.#lost) return
     this.#lost = true
-    this.#waiting = { types: [], jsons: [] }
+    this.#waiting = undefined
     this.#onLost()
   }
 }

@@ -20,11 +20,10 @@ export interface DrivenRun {
 export interface HandlerSink {
   /**
    * Adds one output; false when the job has ended (the output was an error, or not JSON). A promise
-   * only when the answer waits on the store (an exact size measured near the limit).
+   * when the handler must wait for the store: an exact size measured near the limit, or a store
+   * lagging so far behind that the next output must wait.
    */
   output(value: unknown): boolean | Promise<boolean>
-  /** Set while the store lags so far behind that the handler must wait before its next output. */
-  readonly pressure: Promise<void> | undefined
   /** A plain handler's return value. */
   returned(value: unknown): void
   /** A stream handler's source, known before its first output. */
@@ -100,14 +99,9 @@ async function pump(source: OutputSource, execution: DrivenRun, sink: HandlerSin
     let step = source.next()
     if (isPromiseLike(step)) step = await step
     if (execution.ended || step.done) return
-    let accepted = sink.output(step.value)
-    if (isPromiseLike(accepted)) accepted = await accepted
-    if (!accepted) return
-    const pressure = sink.pressure
-    if (pressure) {
-      await pressure
-      if (execution.ended) return
-    }
+    // `true` is the answer nearly always: tested first, it costs no look at a promise.
+    const accepted = sink.output(step.value)
+    if (accepted !== true && (accepted === false || !(await accepted) || execution.ended)) return
     // A generator that never awaits real I/O (or a sync one) would otherwise starve the event
     // loop: no reader would be served and no cancel request could even arrive.
     if (++count % CLOCK_EVERY === 0 && Date.now() - lastBreak > MAX_BUSY_MS) {

@@ -8,7 +8,7 @@
  */
 import type { ExecutionContextLike, HealthReport, JobRequest, JobStatusObject } from '../types.ts'
 import type { Awaitable } from '../awaitable.ts'
-import { whenReady } from '../awaitable.ts'
+import { isPromiseLike, whenReady } from '../awaitable.ts'
 import { jobErrors, jobNotFound, notRetryable, queueFull } from '../errors.ts'
 import type { Store } from '../store/store.ts'
 import type { Ending, JobState } from '../store/job-state.ts'
@@ -27,6 +27,9 @@ import { WebhookSender } from './webhook-sender.ts'
 import { restoreJobs } from './restore.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
+
+/** The context of a job submitted without one (Node, Bun, Deno, or from another process). */
+const NO_CONTEXT: JobContext = Object.freeze({ env: undefined, executionCtx: undefined })
 
 /** Runs the jobs of one worker over a store. */
 export class JobEngine {
@@ -47,7 +50,7 @@ export class JobEngine {
     const { jobs, dispatcher } = store
     this.#executor = new Executor(options, store, {
       ended: (job) => this.#ended(job),
-      released: () => this.#scheduler.pump(),
+      released: () => this.#scheduler.slotFreed(),
     })
     this.#retention = new Retention(options, {
       expire: (id, attempt) => void this.#expire(id, attempt),
@@ -76,24 +79,49 @@ export class JobEngine {
     return (this.#workerId ??= this.options.workerId ?? `edgepod-${crypto.randomUUID().slice(0, 8)}`)
   }
 
-  /** Creates a job and queues it; it starts at once when a slot is free. */
-  async submit(request: JobRequest, options: SubmitOptions = {}): Promise<JobState> {
+  /**
+   * Creates a job and queues it; it starts at once when a slot is free. With a store that answers
+   * at once, so does this: a job costs no promise to submit.
+   */
+  submit(request: JobRequest, options: SubmitOptions = {}): Awaitable<JobState> {
     const id = crypto.randomUUID()
-    const { jobs, dispatcher } = this.store
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
-    this.#local.set(id, { env: options.env, executionCtx: options.executionCtx })
-    const job = await jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now() })
-    this.#retention.track(job)
+    if (options.env !== undefined || options.executionCtx !== undefined) this.#local.set(id, { env: options.env, executionCtx: options.executionCtx })
+    const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now() })
+    return whenReady(created, (job) => this.#enqueue(job, options.executionCtx))
+  }
+
+  /** Queues a job just created: refused past the queue limit (the job is then forgotten), else kept. */
+  #enqueue(job: JobState, executionCtx: ExecutionContextLike | undefined): Awaitable<JobState> {
+    const limit = this.#scheduler.hasFreeSlot() ? Infinity : this.options.maxQueue
+    const entry = { id: job.id, attempt: 1, lowPriority: job.request.policy?.lowPriority === true }
+    let queued: Awaitable<void>
     try {
-      const limit = this.#scheduler.hasFreeSlot() ? Infinity : this.options.maxQueue
-      await dispatcher.enqueue({ id, attempt: 1, lowPriority: request.policy?.lowPriority === true }, limit)
+      queued = this.store.dispatcher.enqueue(entry, limit)
     } catch (error) {
-      this.#forget(id)
-      await jobs.delete(id)
-      throw error
+      return this.#refused(job.id, error)
     }
-    this.#hold(options.executionCtx, id, 1)
+    if (!isPromiseLike(queued)) return this.#accepted(job, executionCtx)
+    return Promise.resolve(queued).then(
+      () => this.#accepted(job, executionCtx),
+      (error: unknown) => this.#refused(job.id, error)
+    )
+  }
+
+  /** A submission the queue took. */
+  #accepted(job: JobState, executionCtx: ExecutionContextLike | undefined): JobState {
+    // A job that started at once (the in-memory store's state follows it) has no ttl in the
+    // queue to watch.
+    if (job.attempt.status === 'IN_QUEUE') this.#retention.track(job)
+    this.#hold(executionCtx, job.id, 1)
     return job
+  }
+
+  /** A submission the queue refused: the job never was. */
+  async #refused(id: string, error: unknown): Promise<never> {
+    this.#forget(id)
+    await this.store.jobs.delete(id)
+    throw error
   }
 
   /** The job with this id, if it exists and has not expired. */
@@ -112,7 +140,9 @@ export class JobEngine {
   /** The status object as JSON text (with the output, unless told otherwise). */
   statusJson(job: JobState, withOutput = true): Awaitable<string> {
     if (!withOutput) return statusJsonOf(job, undefined, Date.now())
-    return whenReady(this.#outputs.jsonOf(job), (output) => statusJsonOf(job, output, Date.now()))
+    const output = this.#outputs.jsonOf(job)
+    if (!isPromiseLike(output)) return statusJsonOf(job, output, Date.now())
+    return Promise.resolve(output).then((json) => statusJsonOf(job, json, Date.now()))
   }
 
   /** The status object as a value (for callers inside the process). */
@@ -233,12 +263,14 @@ export class JobEngine {
    * or undefined with no job: a Durable Object sets its alarm to it.
    */
   nextDeadline(): number | undefined {
-    return this.#retention.nextDeadline()
+    const retained = this.#retention.nextDeadline()
+    const running = this.#executor.nextTimeout()
+    return retained === undefined ? running : running === undefined ? retained : Math.min(retained, running)
   }
 
   /** How many jobs this engine holds, of any status: ended ones stay until their retention runs out. */
   get heldJobs(): number {
-    return this.#retention.size
+    return this.#retention.size + this.#executor.running
   }
 
   /** How many webhook deliveries are under way (retries included). */
@@ -276,7 +308,7 @@ export class JobEngine {
   }
 
   #contextOf(id: string): JobContext {
-    return this.#local.get(id) ?? { env: undefined, executionCtx: undefined }
+    return this.#local.get(id) ?? NO_CONTEXT
   }
 
   /**

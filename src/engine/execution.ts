@@ -8,7 +8,7 @@ import type { ErrorDetail } from '../types.ts'
 import type { OutputSource } from '../handler/output-source.ts'
 import { isPromiseLike } from '../awaitable.ts'
 import type { AttemptWriter } from '../store/store.ts'
-import type { JobState, Lease } from '../store/job-state.ts'
+import type { Ending, JobState, Lease } from '../store/job-state.ts'
 import { jobErrors } from '../errors.ts'
 import type { DrivenRun } from './drive-handler.ts'
 import type { JobSink, Outcome, SinkRun } from './job-sink.ts'
@@ -39,17 +39,18 @@ export class Execution implements SinkRun, DrivenRun {
   ended = false
   stopReason: unknown = undefined
   source: OutputSource | undefined = undefined
+  /** When the execution timeout comes, ms since the epoch. */
+  readonly deadline: number
   /** Settles when the handler has returned or thrown, whatever the job's status. */
   settled: Promise<void> | undefined
-  /** Settles when the slot is freed: the handler has settled, or its cleanup time ran out. */
-  readonly released: Promise<void>
   readonly #options: ExecutionOptions
   readonly #hooks: ExecutionHooks
   #controller: AbortController | undefined
   #stopped = false
   #stopping = false
   #isReleased = false
-  #markReleased!: () => void
+  #released: Promise<void> | undefined
+  #markReleased: (() => void) | undefined
   #requestStop!: (reason: unknown) => void
   #timeout: unknown
   #cleanup: unknown
@@ -58,7 +59,6 @@ export class Execution implements SinkRun, DrivenRun {
     this.writer = writer
     this.#options = options
     this.#hooks = hooks
-    this.released = new Promise<void>((resolve) => (this.#markReleased = resolve))
     // The stop runs here, in the execution's own request: workerd forbids aborting a controller or
     // closing a stream from another request (a /cancel), but lets that request settle a promise.
     void new Promise<unknown>((resolve) => (this.#requestStop = resolve)).then((reason) => {
@@ -68,7 +68,17 @@ export class Execution implements SinkRun, DrivenRun {
       void this.source?.stop(reason)
     })
     const ms = options.executionTimeout
+    this.deadline = Date.now() + ms
     this.#timeout = startTimer(() => this.end({ status: 'TIMED_OUT', error: jobErrors.executionTimeout(ms) }, false), ms)
+  }
+
+  /**
+   * Settles when the slot is freed: the handler has settled, or its cleanup time ran out. Made
+   * when asked for (Workers keep the request alive with it), not for every job.
+   */
+  get released(): Promise<void> {
+    if (this.#isReleased) return (this.#released ??= Promise.resolve())
+    return (this.#released ??= new Promise<void>((resolve) => (this.#markReleased = resolve)))
   }
 
   /** The lease the attempt runs under. */
@@ -109,17 +119,25 @@ export class Execution implements SinkRun, DrivenRun {
     if (this.ended) return
     this.ended = true
     cancelTimer(this.#timeout)
-    const ending = { ...outcome, finishedAt: Date.now(), aggregateJson: this.sink.foldedAggregateJson() }
-    const finish = () => {
-      const ended = this.writer.finish(ending)
-      if (isPromiseLike(ended)) void Promise.resolve(ended).then((job) => job && this.#hooks.ended(job))
-      else if (ended) this.#hooks.ended(ended)
+    const ending: Ending = {
+      status: outcome.status,
+      error: outcome.error,
+      result: outcome.result,
+      finishedAt: Date.now(),
+      aggregateJson: this.sink.foldedAggregateJson(),
     }
     const drained = this.sink.drained()
-    if (drained) void drained.then(finish)
-    else finish()
+    if (drained) void drained.then(() => this.#finish(ending))
+    else this.#finish(ending)
     if (handlerDone) this.release()
     else if (outcome.status !== 'COMPLETED') this.#stop(outcome.error)
+  }
+
+  /** Writes the attempt's end to the store; the engine hears of it when it was this call that ended it. */
+  #finish(ending: Ending): void {
+    const ended = this.writer.finish(ending)
+    if (isPromiseLike(ended)) void Promise.resolve(ended).then((job) => job && this.#hooks.ended(job))
+    else if (ended) this.#hooks.ended(ended)
   }
 
   /** The attempt was ended elsewhere (a cancel, a lost lease): stop the handler. */
@@ -139,7 +157,7 @@ export class Execution implements SinkRun, DrivenRun {
     if (this.#isReleased) return
     this.#isReleased = true
     cancelTimer(this.#cleanup)
-    this.#markReleased()
+    this.#markReleased?.()
     this.#hooks.released(this)
   }
 

@@ -10,6 +10,7 @@ import type { AttemptWriter, Dispatcher, JobStore, Store } from '../store/store.
 import type { JobState } from '../store/job-state.ts'
 import { driveHandler } from './drive-handler.ts'
 import { Execution } from './execution.ts'
+import type { ExecutionHooks } from './execution.ts'
 import type { SinkOptions } from './job-sink.ts'
 import { JobSink } from './job-sink.ts'
 import { cancelTimer, startTimer } from './timers.ts'
@@ -58,6 +59,8 @@ export class Executor {
   readonly #hooks: ExecutorHooks
   /** The running attempt of each job, by id; an attempt still cleaning up stays until released. */
   readonly #running = new Map<string, Execution>()
+  /** What every execution tells this executor: one object for all, not closures per job. */
+  readonly #executionHooks: ExecutionHooks
   #slots = 0
   #renewal: unknown
 
@@ -67,6 +70,7 @@ export class Executor {
     this.#dispatcher = store.dispatcher
     this.#hooks = hooks
     store.dispatcher.onCancel((id, attempt) => this.stop(id, attempt))
+    this.#executionHooks = { ended: (job) => hooks.ended(job), released: (execution) => this.#released(execution) }
   }
 
   /** Slots in use: attempts whose handler has not settled (nor run out of cleanup time). */
@@ -78,10 +82,7 @@ export class Executor {
   run(writer: AttemptWriter, context: JobContext): Execution {
     const { request } = writer.job
     const executionTimeout = request.policy?.executionTimeout ?? this.#options.executionTimeout
-    const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout }, {
-      ended: (job) => this.#hooks.ended(job),
-      released: (done) => this.#released(done),
-    })
+    const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout }, this.#executionHooks)
     const sink = new JobSink(writer, execution, this.#options)
     execution.sink = sink
     this.#slots++
@@ -102,6 +103,22 @@ export class Executor {
     }
     execution.run(() => driveHandler(this.#options.handler, job, execution, sink))
     return execution
+  }
+
+  /** Attempts running here whose end is not recorded yet. */
+  get running(): number {
+    let running = 0
+    for (const execution of this.#running.values()) if (!execution.ended) running++
+    return running
+  }
+
+  /** When the first execution timeout of an attempt running here comes, or undefined with none. */
+  nextTimeout(): number | undefined {
+    let next: number | undefined
+    for (const execution of this.#running.values()) {
+      if (!execution.ended && (next === undefined || execution.deadline < next)) next = execution.deadline
+    }
+    return next
   }
 
   /**

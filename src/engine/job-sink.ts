@@ -59,7 +59,6 @@ export class JobSink implements HandlerSink {
   readonly #budget: OutputBudget
   readonly #appends: AppendQueue
   readonly #aggregate: AggregateState
-  readonly #measure: (index: number) => number | Promise<number>
 
   constructor(writer: AttemptWriter, run: SinkRun, options: SinkOptions) {
     this.#writer = writer
@@ -68,21 +67,18 @@ export class JobSink implements HandlerSink {
     this.#budget = new OutputBudget(options.maxResultBytes)
     this.#appends = new AppendQueue(writer, () => run.lost())
     this.#aggregate = startAggregate(options.aggregation)
-    this.#measure = (index) => {
-      // The outputs on their way to the store are measured once they are in it.
-      const drained = this.#appends.drained()
-      return drained ? drained.then(() => writer.outputBytesFrom(index)) : writer.outputBytesFrom(index)
-    }
+  }
+
+  /** The exact size of the outputs from the `index`th on, for the budget near its limit. */
+  outputBytesFrom(index: number): number | Promise<number> {
+    // The outputs on their way to the store are measured once they are in it.
+    const drained = this.#appends.drained()
+    return drained ? drained.then(() => this.#writer.outputBytesFrom(index)) : this.#writer.outputBytesFrom(index)
   }
 
   /** Settles when every event appended so far is in the store; undefined when nothing is on its way. */
   drained(): Promise<void> | undefined {
     return this.#appends.drained()
-  }
-
-  /** A promise to wait on before the next output, when the store lags far behind the handler. */
-  get pressure(): Promise<void> | undefined {
-    return this.#appends.pressure
   }
 
   /** The `concat` or reducer aggregate so far as JSON; undefined for the others, or when JSON cannot carry it. */
@@ -102,9 +98,10 @@ export class JobSink implements HandlerSink {
     const { maxEventBytes, maxResultBytes } = this.#options
     const bytes = bytesOverEventLimit(json, maxEventBytes)
     if (bytes !== undefined) return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
-    const admitted = this.#budget.admit(json, this.#measure)
-    if (isPromiseLike(admitted)) return admitted.then((fits) => (fits ? this.#accept(value, json) : this.#overBudget(false, maxResultBytes)))
-    return admitted ? this.#accept(value, json) : this.#overBudget(false, maxResultBytes)
+    const admitted = this.#budget.admit(json, this)
+    if (admitted === true) return this.#accept(value, json)
+    if (admitted === false) return this.#overBudget(false, maxResultBytes)
+    return admitted.then((fits) => (fits ? this.#accept(value, json) : this.#overBudget(false, maxResultBytes)))
   }
 
   /** Reports progress (`job.progress`): in order with the outputs; throws for a value JSON cannot carry or over the limit. */
@@ -138,7 +135,7 @@ export class JobSink implements HandlerSink {
       result = this.#serialise(output.value, true)
       if (result === undefined) return
       // Nothing went out before a result, so nothing is left to measure: the answer comes at once.
-      if (this.#budget.admit(result, () => 0) !== true) return void this.#overBudget(true, this.#options.maxResultBytes)
+      if (this.#budget.admit(result, this) !== true) return void this.#overBudget(true, this.#options.maxResultBytes)
     }
     if (error !== undefined) this.#run.end({ status: 'FAILED', error: jobErrors.handler(error), result }, true)
     else this.#run.end({ status: 'COMPLETED', result }, true)
@@ -175,16 +172,22 @@ export class JobSink implements HandlerSink {
     this.#run.end({ status: 'COMPLETED' }, true)
   }
 
-  /** Appends an admitted output and folds it in; false when that ends the job. */
-  #accept(value: unknown, json: string): boolean {
-    if (!this.#appends.push('output', json)) return false
+  /**
+   * Appends an admitted output and folds it in; false when that ends the job, a promise when the
+   * store lags so far behind that the handler waits for it before its next output.
+   */
+  #accept(value: unknown, json: string): boolean | Promise<boolean> {
+    const appends = this.#appends
+    if (!appends.push('output', json)) return false
     try {
       addToAggregate(this.#options.aggregation, this.#aggregate, value)
     } catch (error) {
       return this.#refuse(errorDetailFrom(error, this.#options.exposeErrorStack))
     }
     const error = errorOfYield(value)
-    return error === undefined ? true : this.#refuse(jobErrors.handler(error))
+    if (error !== undefined) return this.#refuse(jobErrors.handler(error))
+    if (!appends.crowded) return true
+    return Promise.resolve(appends.drained()).then(() => appends.holds)
   }
 
   #overBudget(isResult: boolean, maxResultBytes: number): false {

@@ -22,6 +22,12 @@ export function bytesOverEventLimit(json: string, maxEventBytes: number): number
   return bytes > maxEventBytes ? bytes : undefined
 }
 
+/** Where the outputs already appended are measured (an attempt's writer, or what stands for it). */
+export interface MeasuredLog {
+  /** The UTF-8 bytes of the outputs from the `index`th on (0-based), each with one separator byte. */
+  outputBytesFrom(index: number): Awaitable<number>
+}
+
 /**
  * The running size of one attempt's outputs, each counted with a separator byte (the size of the
  * array aggregate). The outputs let through on the bound are measured, once the bound no longer
@@ -47,10 +53,10 @@ export class OutputBudget {
 
   /**
    * Counts one more output, whose JSON is about to be appended to the log. False, counting nothing,
-   * when it would take the outputs over the limit. `measure(index)` gives the exact size of the
-   * outputs already in the log from the `index`th on; it is called only near the limit.
+   * when it would take the outputs over the limit. `log.outputBytesFrom(index)` gives the exact size
+   * of the outputs already in the log from the `index`th on; it is asked only near the limit.
    */
-  admit(json: string, measure: (index: number) => Awaitable<number>): boolean | Promise<boolean> {
+  admit(json: string, log: MeasuredLog): boolean | Promise<boolean> {
     const units = this.#unmeasuredUnits + json.length
     if (this.#measured + MAX_UTF8_PER_UNIT * units + this.#unmeasuredCount + 1 <= this.#maxResultBytes) {
       if (this.#unmeasuredFrom < 0) this.#unmeasuredFrom = this.#admitted
@@ -60,7 +66,7 @@ export class OutputBudget {
       return true
     }
     if (this.#unmeasuredFrom < 0) return this.#admitMeasured(json)
-    const backlog = measure(this.#unmeasuredFrom)
+    const backlog = log.outputBytesFrom(this.#unmeasuredFrom)
     if (isPromiseLike(backlog)) return Promise.resolve(backlog).then((bytes) => this.#admitAfter(bytes, json))
     return this.#admitAfter(backlog, json)
   }

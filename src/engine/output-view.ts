@@ -9,7 +9,10 @@ import type { Awaitable, JobStore, LogRead } from '../store/store.ts'
 import type { Attempt, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
 import type { Aggregation } from './aggregate.ts'
-import { aggregateOfOutputs, isFolded } from './aggregate.ts'
+import { aggregateOfLog, isFolded } from './aggregate.ts'
+
+/** The fewest events of an ended attempt whose output is kept once worked out. */
+const KEEP_FROM_EVENTS = 256
 
 /** Reads the output of jobs. */
 export class OutputView {
@@ -44,13 +47,17 @@ export class OutputView {
       if (live !== undefined) return live
     }
     const read = this.#jobs.read(job.id, attempt.baseSeq)
-    const fromLog = (found: LogRead | undefined): string | undefined => {
-      const outputs: string[] = []
-      for (const event of found?.events ?? []) if (event.type === 'output') outputs.push(event.json)
-      const json = aggregateOfOutputs(this.#aggregation, outputs)
-      if (ended) this.#ended.set(attempt, json ?? null)
-      return json
-    }
-    return isPromiseLike(read) ? Promise.resolve(read).then(fromLog) : fromLog(read)
+    if (!isPromiseLike(read)) return this.#fromLog(attempt, ended, read)
+    return Promise.resolve(read).then((found) => this.#fromLog(attempt, ended, found))
+  }
+
+  /** The output worked out from the attempt's log; kept when the attempt has ended. */
+  #fromLog(attempt: Attempt, ended: boolean, found: LogRead | undefined): string | undefined {
+    const types = found?.types ?? []
+    const json = aggregateOfLog(this.#aggregation, types, found?.jsons ?? [])
+    // Worth keeping only where working it out again costs: a weak map entry for every small job
+    // would cost the garbage collector more than it saves.
+    if (ended && types.length > KEEP_FROM_EVENTS) this.#ended.set(attempt, json ?? null)
+    return json
   }
 }

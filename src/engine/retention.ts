@@ -1,7 +1,8 @@
 /**
  * Retention: how long a job is kept, and what happens at each deadline. A queued job whose ttl
  * passes ends `TIMED_OUT`; an ended job is kept until its ttl, and one that ended past it a little
- * while after its end; a running job is never deleted. One timer per job at most, none while it runs.
+ * while after its end; a running job is never deleted, and is the executor's to watch (its
+ * execution timeout). One timer per job at most, none while it runs.
  * @module
  */
 import type { JobState } from '../store/job-state.ts'
@@ -23,12 +24,6 @@ export interface RetentionActions {
   remove(id: string): void
 }
 
-/** A job's next deadline: when, and what happens then (nothing, for a running job's own timeout). */
-interface Deadline {
-  at: number
-  action: 'expire' | 'remove' | 'none'
-}
-
 /** The job's ttl, ms. */
 export function ttlOf(job: JobState, defaults: RetentionDefaults): number {
   return job.request.policy?.ttl ?? defaults.ttl
@@ -43,19 +38,7 @@ export function deleteAtOf(job: JobState, defaults: RetentionDefaults): number {
   return finishedAt >= expiresAt ? finishedAt + Math.min(LATE_RESULT_RETENTION, ttl) : expiresAt
 }
 
-function deadlineOf(job: JobState, defaults: RetentionDefaults): Deadline {
-  const attempt = job.attempt
-  const expiresAt = attempt.queuedAt + ttlOf(job, defaults)
-  if (attempt.status === 'IN_QUEUE') return { at: expiresAt, action: 'expire' }
-  if (!hasEnded(attempt)) {
-    // Its execution timeout is the executor's; a store that outlives the process wakes for it.
-    const timeout = job.request.policy?.executionTimeout ?? defaults.executionTimeout
-    return { at: Math.min(expiresAt, (attempt.startedAt ?? attempt.queuedAt) + timeout), action: 'none' }
-  }
-  return { at: deleteAtOf(job, defaults), action: 'remove' }
-}
-
-/** The deadlines of every job this process holds. */
+/** The deadlines of the queued and ended jobs this process holds. */
 export class Retention {
   readonly #defaults: RetentionDefaults
   readonly #actions: RetentionActions
@@ -66,21 +49,36 @@ export class Retention {
     this.#actions = actions
   }
 
-  /** How many jobs are held: every job from its creation until its deletion. */
+  /** How many queued and ended jobs are held. */
   get size(): number {
     return this.#deadlines.size
   }
 
-  /** (Re)arms the job's deadline for its state now: call it whenever its attempt moves. */
+  /**
+   * (Re)arms the job's deadline for its state now: call it whenever its attempt moves. A running
+   * job has none here: the executor that runs it times it out.
+   */
   track(job: JobState): void {
-    const { at, action } = deadlineOf(job, this.#defaults)
-    const known = this.#deadlines.get(job.id)
-    cancelTimer(known?.timer)
-    const attempt = job.attempt.number
+    const { id, attempt } = job
+    const known = this.#deadlines.get(id)
+    if (known) cancelTimer(known.timer)
+    let at: number
     let timer: unknown
-    if (action === 'expire') timer = startTimer(() => this.#actions.expire(job.id, attempt), at - Date.now())
-    else if (action === 'remove') timer = startTimer(() => this.#actions.remove(job.id), at - Date.now())
-    this.#deadlines.set(job.id, { at, timer })
+    if (attempt.status === 'IN_QUEUE') {
+      const number = attempt.number
+      at = attempt.queuedAt + ttlOf(job, this.#defaults)
+      timer = startTimer(() => this.#actions.expire(id, number), at - Date.now())
+    } else if (hasEnded(attempt)) {
+      at = deleteAtOf(job, this.#defaults)
+      timer = startTimer(() => this.#actions.remove(id), at - Date.now())
+    } else {
+      if (known) this.#deadlines.delete(id)
+      return
+    }
+    if (known) {
+      known.at = at
+      known.timer = timer
+    } else this.#deadlines.set(id, { at, timer })
   }
 
   /** Forgets the job's deadline (it is deleted). */
@@ -89,10 +87,7 @@ export class Retention {
     this.#deadlines.delete(id)
   }
 
-  /**
-   * The earliest deadline of any job held, or undefined with none. A Durable Object sets its alarm
-   * to it, so that an object evicted between requests still expires jobs and times out running ones.
-   */
+  /** The earliest deadline of a queued or ended job, or undefined with none. */
   nextDeadline(): number | undefined {
     let next: number | undefined
     for (const { at } of this.#deadlines.values()) if (next === undefined || at < next) next = at

@@ -29,12 +29,25 @@ export class Scheduler {
   #concurrency: number
   #pumping = false
   #again = false
+  /**
+   * True since a claim found the queue empty, until the dispatcher tells of new work: a slot freed
+   * meanwhile has nothing to claim, and asks nothing of the store.
+   */
+  #drained = false
 
   constructor(concurrency: Concurrency, deps: SchedulerDeps) {
     this.#modifier = concurrency
     this.#deps = deps
     this.#concurrency = typeof concurrency === 'number' ? concurrency : 1
-    deps.dispatcher.onWork(() => this.pump())
+    deps.dispatcher.onWork(() => {
+      this.#drained = false
+      this.pump()
+    })
+  }
+
+  /** A slot is free again: claim for it, unless the queue was found empty since the last news of work. */
+  slotFreed(): void {
+    if (!this.#drained) this.pump()
   }
 
   /** True when a job submitted now would start at once: it never waits behind the queue limit. */
@@ -59,22 +72,27 @@ export class Scheduler {
     }
     this.#pumping = true
     this.#again = false
-    const done = () => {
-      this.#pumping = false
-      if (this.#again) this.pump()
-    }
     let pass: void | Promise<void>
     try {
       pass = this.#fill()
     } catch (error) {
       console.error('edgepod: claiming queued jobs failed', error)
-      return done()
+      return this.#passed()
     }
-    if (!isPromiseLike(pass)) return done()
-    Promise.resolve(pass).then(done, (error: unknown) => {
-      console.error('edgepod: claiming queued jobs failed', error)
-      done()
-    })
+    if (!isPromiseLike(pass)) return this.#passed()
+    Promise.resolve(pass).then(
+      () => this.#passed(),
+      (error: unknown) => {
+        console.error('edgepod: claiming queued jobs failed', error)
+        this.#passed()
+      }
+    )
+  }
+
+  /** A pass ended: another runs if one was asked for meanwhile. */
+  #passed(): void {
+    this.#pumping = false
+    if (this.#again) this.pump()
   }
 
   /** Claims for the free slots until none is free or nothing is queued. */
@@ -83,25 +101,39 @@ export class Scheduler {
       const free = this.#limit() - this.#deps.slotsInUse()
       if (free <= 0) return
       const claimed = this.#deps.dispatcher.claim(free)
-      if (isPromiseLike(claimed)) return Promise.resolve(claimed).then((leases) => this.#startAll(leases)).then((more) => (more ? this.#fill() : undefined))
-      const started = this.#startAll(claimed)
+      if (isPromiseLike(claimed)) {
+        return Promise.resolve(claimed)
+          .then((leases) => this.#startAll(leases, free))
+          .then((more) => (more ? this.#fill() : undefined))
+      }
+      const started = this.#startAll(claimed, free)
       if (isPromiseLike(started)) return Promise.resolve(started).then((more) => (more ? this.#fill() : undefined))
       if (!started) return
     }
   }
 
-  /** Starts every claimed attempt that is still queued; true when there was anything to claim. */
-  #startAll(leases: Lease[]): boolean | Promise<boolean> {
+  /**
+   * Starts every claimed attempt that is still queued; true when the queue may hold more (the
+   * claim took all `asked` for).
+   */
+  #startAll(leases: Lease[], asked: number): boolean | Promise<boolean> {
+    if (leases.length < asked) this.#drained = true
     if (leases.length === 0) return false
-    const { jobs, dispatcher, workerId, run } = this.#deps
+    const deps = this.#deps
     let pending: Promise<unknown> | undefined
     for (const lease of leases) {
-      const writer = jobs.start(lease, workerId(), Date.now())
-      const started = (ready: AttemptWriter | undefined) => (ready ? run(ready) : void dispatcher.release(lease))
-      if (isPromiseLike(writer)) pending = Promise.all([pending, Promise.resolve(writer).then(started)])
-      else started(writer)
+      const writer = deps.jobs.start(lease, deps.workerId(), Date.now())
+      if (isPromiseLike(writer)) pending = Promise.all([pending, Promise.resolve(writer).then((ready) => this.#started(lease, ready))])
+      else this.#started(lease, writer)
     }
-    return pending ? pending.then(() => true) : true
+    const more = leases.length >= asked
+    return pending ? pending.then(() => more) : more
+  }
+
+  /** Runs a started attempt; a claim the store would not start gives its lease back. */
+  #started(lease: Lease, writer: AttemptWriter | undefined): void {
+    if (writer) this.#deps.run(writer)
+    else void this.#deps.dispatcher.release(lease)
   }
 
   /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */

@@ -25,7 +25,7 @@ export async function polledStreamJson(engine: JobEngine, id: string, after: num
   const read = await engine.store.jobs.read(id, from)
   if (!read) throw jobNotFound(id)
   const outputs: string[] = []
-  for (const event of read.events) if (event.type === 'output') outputs.push(`{"output":${event.json}}`)
+  read.types.forEach((type, index) => type === 'output' && outputs.push(`{"output":${read.jsons[index]}}`))
   const cursor = read.lastSeq
   if (after === undefined) await engine.markDrained(job, cursor)
   const { status, error } = job.attempt

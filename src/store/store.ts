@@ -16,18 +16,29 @@
  */
 import type { Awaitable } from '../awaitable.ts'
 import type { HealthReport } from '../types.ts'
-import type { EventBatch, Ending, JobState, Lease, LogEvent, NewJob } from './job-state.ts'
+import type { EventBatch, Ending, JobState, Lease, LogEvent, LogEventType, NewJob } from './job-state.ts'
 
 export type { Awaitable } from '../awaitable.ts'
 
-/** What one read of a log found. */
+/**
+ * What one read of a log found: its events in columns (`types[i]` and `jsons[i]` are the event
+ * numbered `first + i`), not an object each, since a reader takes thousands at a time.
+ */
 export interface LogRead {
-  /** The events after the cursor, in order, up to the size asked for. */
-  readonly events: readonly LogEvent[]
+  /** The seq of the first event read. */
+  readonly first: number
+  readonly types: readonly LogEventType[]
+  readonly jsons: readonly string[]
   /** The seq of the log's last event when it was read. */
   readonly lastSeq: number
   /** True when the current attempt's `done` is in the log. */
   readonly ended: boolean
+}
+
+/** The events of a read, an object each: for readers that take a few. */
+export function eventsOf(read: LogRead | undefined): LogEvent[] {
+  if (!read) return []
+  return read.jsons.map((json, index) => ({ seq: read.first + index, type: read.types[index]!, json }))
 }
 
 /**

@@ -7,8 +7,9 @@ import { isPromiseLike } from '../../src/awaitable.ts'
 import { resolveConfig } from '../../src/config.ts'
 import type { WorkerConfig } from '../../src/config.ts'
 import { JobEngine } from '../../src/engine/engine.ts'
-import type { JobState } from '../../src/store/job-state.ts'
+import type { JobState, LogEvent } from '../../src/store/job-state.ts'
 import type { LogRead } from '../../src/store/store.ts'
+import { eventsOf } from '../../src/store/store.ts'
 import type { JobStatusObject } from '../../src/types.ts'
 
 /** An engine for `config`, over the store the config resolves to (a fresh in-memory one by default). */
@@ -30,12 +31,12 @@ export function statusNow(engine: JobEngine, job: JobState): JobStatusObject {
   return JSON.parse(json) as JobStatusObject
 }
 
-/** The whole log of the job's current attempt, read at once from the in-memory store. */
-export function logOf(engine: JobEngine, job: JobState): LogRead {
+/** The whole log of the job's current attempt, read at once from the in-memory store, an object an event. */
+export function logOf(engine: JobEngine, job: JobState): LogRead & { events: LogEvent[] } {
   const read = engine.store.jobs.read(job.id, 0)
   if (isPromiseLike(read)) throw new Error('logOf reads the in-memory store, which answers at once')
   if (!read) throw new Error(`no job ${job.id} in the store`)
-  return read
+  return { ...read, events: eventsOf(read) }
 }
 
 /** The JSON of the current attempt's outputs, in order. */

@@ -5,6 +5,7 @@ import type { WorkerConfig } from '../../config.ts'
 import type { DurableStorageLike } from './durable-rows.ts'
 import { DurableStore } from './durable-store.ts'
 import { describeStoreContract } from '../../../test/store-contract.ts'
+import { eventsOf } from '../../store/store.ts'
 
 /** Durable Object storage in memory, counting writes as Cloudflare bills them (rows written). */
 class MemoryStorage implements DurableStorageLike {
@@ -70,7 +71,7 @@ describe('DurableStore', () => {
     const again = await objectOn(storage, { handler: () => 1, returnAggregateStream: true })
     const restored = (await again.worker.engine.get(job.id))!
     expect(await again.worker.engine.status(restored)).toEqual(await worker.engine.status(job))
-    expect(again.store.jobs.read(job.id, 0)?.events.map((e) => e.seq)).toEqual(store.jobs.read(job.id, 0)?.events.map((e) => e.seq))
+    expect(eventsOf(again.store.jobs.read(job.id, 0)).map((e) => e.seq)).toEqual(eventsOf(store.jobs.read(job.id, 0)).map((e) => e.seq))
   })
 
   it('restores a job that was running as FAILED with what it had streamed, ready to /retry', async () => {
@@ -96,7 +97,7 @@ describe('DurableStore', () => {
       output: ['one', 'two'],
       errorDetail: { type: 'RestartError', code: 'restarted' },
     })
-    expect(second.store.jobs.read(job.id, 0)?.events.map((e) => [e.seq, e.type])).toEqual([
+    expect(eventsOf(second.store.jobs.read(job.id, 0)).map((e) => [e.seq, e.type])).toEqual([
       [1, 'output'],
       [2, 'output'],
       [3, 'done'],
@@ -186,7 +187,7 @@ describe('DurableStore', () => {
     const writer = store.jobs.start(lease!, 'worker-1', Date.now())!
     expect(writer.append({ types: ['output', 'progress', 'output'], jsons: ['"a"', '{"pct":50}', '"b"'] })).toBe(true)
     expect(writer.finish({ status: 'COMPLETED', finishedAt: Date.now() })).toBeDefined()
-    const done = store.jobs.read(id, 0)!.events.at(-1)!
+    const done = eventsOf(store.jobs.read(id, 0)).at(-1)!
     expect(done.type).toBe('done')
     await store.flush()
     // The object restarts: a new store on the same storage.
@@ -195,7 +196,7 @@ describe('DurableStore', () => {
     expect(loaded.map((job) => [job.id, job.attempt.status, job.attempt.lastSeq])).toEqual([[id, 'COMPLETED', done.seq]])
     const read = again.jobs.read(id, done.seq - 1)!
     expect(read.ended).toBe(true)
-    expect(read.events).toEqual([{ seq: done.seq, type: 'done', json: done.json }])
+    expect(eventsOf(read)).toEqual([{ seq: done.seq, type: 'done', json: done.json }])
   })
 
   it('still shows in /status, after a restart, the progress a job reported before it', async () => {

@@ -5,6 +5,7 @@
  * @module
  */
 import type { AttemptWriter, JobStore, LogRead, Store } from '../../store/store.ts'
+import { eventsOf } from '../../store/store.ts'
 import type { Ending, EventBatch, JobState, Lease, NewJob } from '../../store/job-state.ts'
 import { MemoryDispatcher } from '../../store/memory/memory-dispatcher.ts'
 import { MemoryJobs } from '../../store/memory/memory-jobs.ts'
@@ -92,7 +93,7 @@ export class PersistedJobs implements JobStore {
   ended(id: string, finish: () => JobState | undefined): JobState | undefined {
     const before = this.#memory.get(id)?.attempt.lastSeq ?? 0
     const ended = finish()
-    if (ended) this.#rows.saveEvents(id, this.#memory.read(id, before)?.events ?? [])
+    if (ended) this.#rows.saveEvents(id, eventsOf(this.#memory.read(id, before)))
     return ended && this.save(ended)
   }
 

@@ -3,6 +3,8 @@
  * retry. docs/protocol.md, "Routes".
  * @module
  */
+import type { Awaitable } from '../../awaitable.ts'
+import { isPromiseLike } from '../../awaitable.ts'
 import { SYNC_WAIT } from '../../limits.ts'
 import type { JobState } from '../../store/job-state.ts'
 import type { JobEngine } from '../../engine/engine.ts'
@@ -15,8 +17,16 @@ import { executionCtxOf, idOf, jobRequestOf, json, jsonText } from '../route.ts'
 export const SUBMIT_ERRORS = ['InvalidRequest', 'PayloadTooLarge', 'QueueFull'] as const
 
 /** The status object of the job now, or as `job` was when it is gone since (its ttl was short). */
-async function statusNow(engine: JobEngine, job: JobState): Promise<Response> {
-  return jsonText(await engine.statusJson((await engine.get(job.id)) ?? job))
+function statusNow(engine: JobEngine, job: JobState): Awaitable<Response> {
+  const now = engine.get(job.id)
+  if (isPromiseLike(now)) return Promise.resolve(now).then((fresh) => statusAnswer(engine, fresh ?? job))
+  return statusAnswer(engine, now ?? job)
+}
+
+/** The answer of the job's status object, with its output. */
+function statusAnswer(engine: JobEngine, job: JobState): Awaitable<Response> {
+  const json = engine.statusJson(job)
+  return isPromiseLike(json) ? Promise.resolve(json).then((text) => jsonText(text)) : jsonText(json)
 }
 
 /** `/run`, `/runsync`, `/status/:id`, `/status-sync/:id`, `/cancel/:id`, `/retry/:id`. */
@@ -62,7 +72,7 @@ export const jobRoutes: readonly Route[] = [
   {
     path: '/status/:id',
     methods: ['GET', 'POST'],
-    handler: ({ engine }) => async (c) => jsonText(await engine.statusJson(await engine.require(idOf(c)))),
+    handler: ({ engine }) => async (c) => statusAnswer(engine, await engine.require(idOf(c))),
     doc: {
       name: 'jobStatus',
       tag: 'jobs',

@@ -3,10 +3,13 @@
  * a bounded size, ending with the attempt's `done` when it is among them.
  * @module
  */
-import type { LogEvent } from '../../store/job-state.ts'
+import type { LogRead } from '../../store/store.ts'
 import { encodeFrame } from '../sse.ts'
 
-/** The most text put into one chunk, so one chunk stays a reasonable write. */
+/**
+ * The most text put into one chunk, so one chunk stays a reasonable write: encoding a larger one
+ * costs more per byte, as the text is a longer rope to flatten.
+ */
 export const MAX_CHUNK_CHARS = 64 * 1024
 
 /** Frames gathered for one chunk, and the cursor after them. */
@@ -27,22 +30,19 @@ export class Chunk {
     return this.done || this.text.length >= MAX_CHUNK_CHARS
   }
 
-  /** Room left, in characters of JSON, for the next read. */
-  get room(): number {
-    return Math.max(1, MAX_CHUNK_CHARS - this.text.length)
-  }
-
   /**
-   * Frames `events` in order until `done` or the chunk is full; events at or before the cursor are
-   * skipped, and those left over are read again for the next chunk.
+   * Frames the events of `read` in order until `done` or the chunk is full; events at or before
+   * the cursor are skipped. True when every event of `read` was taken (or skipped).
    */
-  add(events: readonly LogEvent[]): void {
-    for (const { seq, type, json } of events) {
-      if (this.full) return
-      if (seq <= this.cursor) continue
-      this.text += encodeFrame(seq, type, json)
-      this.cursor = seq
+  add(read: LogRead): boolean {
+    const { first, types, jsons } = read
+    let index = Math.max(0, this.cursor + 1 - first)
+    for (; index < jsons.length && !this.full; index++) {
+      const type = types[index]!
+      this.text += encodeFrame(first + index, type, jsons[index]!)
+      this.cursor = first + index
       if (type === 'done') this.done = true
     }
+    return index >= jsons.length
   }
 }

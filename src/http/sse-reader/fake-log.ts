@@ -75,14 +75,16 @@ export class FakeLog implements JobLog {
 
   #read(after: number, maxChars: number): LogRead | undefined {
     if (this.#gone) return undefined
-    const events: LogEvent[] = []
+    const types: LogEventType[] = []
+    const jsons: string[] = []
     let chars = 0
     for (const event of this.events) {
       if (event.seq <= after || chars >= maxChars) continue
-      events.push(event)
+      types.push(event.type)
+      jsons.push(event.json)
       chars += event.json.length
     }
-    return { events, lastSeq: this.lastSeq, ended: this.#ended }
+    return { first: after + 1, types, jsons, lastSeq: this.lastSeq, ended: this.#ended }
   }
 
   #wake(): void {

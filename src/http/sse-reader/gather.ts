@@ -7,15 +7,25 @@
  */
 import type { JobLog } from './job-log.ts'
 
-/** Microtask turns a reader waits for one more event before it sends what it has. */
+/** Microtask turns a reader waits for more events before it sends what it has. */
 export const GATHER_TURNS = 8
 
-/** True when `log` has news after `cursor` within {@link GATHER_TURNS} turns; false at once when `stopped()`. */
-export async function appendedSoon(log: JobLog, cursor: number, stopped: () => boolean): Promise<boolean> {
+/**
+ * The most turns one wait lasts: while the log keeps growing, each wait doubles up to it, so a
+ * producer at full speed is read a few dozen events at a time, not one read an event.
+ */
+export const MAX_GATHER_TURNS = 64
+
+/**
+ * Waits `turns` microtask turns and answers whether `log` had news after `cursor` in them; false
+ * at once when `stopped()`. It lets the turns run out even once news came, so that one read then
+ * takes everything the producer appended meanwhile.
+ */
+export async function appendedSoon(log: JobLog, cursor: number, stopped: () => boolean, turns = GATHER_TURNS): Promise<boolean> {
   let grew = false
   const stopWatching = log.watch(cursor, () => (grew = true))
   try {
-    for (let turn = 0; turn < GATHER_TURNS && !grew; turn++) {
+    for (let turn = 0; turn < turns; turn++) {
       await undefined
       if (stopped()) return false
     }

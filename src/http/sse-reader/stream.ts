@@ -5,11 +5,10 @@
  * after a quiet keep-alive interval, or the end.
  * @module
  */
-import { isPromiseLike } from '../../awaitable.ts'
 import type { LogRead } from '../../store/store.ts'
 import { OPENING_COMMENT, PING_COMMENT } from '../sse.ts'
-import { Chunk } from './chunk.ts'
-import { appendedSoon } from './gather.ts'
+import { Chunk, MAX_CHUNK_CHARS } from './chunk.ts'
+import { GATHER_TURNS, MAX_GATHER_TURNS, appendedSoon } from './gather.ts'
 import type { JobLog } from './job-log.ts'
 import { KeepAlive } from './keep-alive.ts'
 
@@ -25,6 +24,12 @@ export interface SSEStreamOptions {
   onClose?: (() => void) | undefined
 }
 
+/**
+ * The JSON read from the log at a time, in characters: one read fills a chunk or more, and what
+ * does not fit is kept for the next, never read twice.
+ */
+const MAX_READ_CHARS = MAX_CHUNK_CHARS
+
 const encoder = new TextEncoder()
 const pingBytes = encoder.encode(PING_COMMENT)
 
@@ -35,6 +40,7 @@ const pastTheEnd = (read: LogRead, cursor: number) => read.ended && cursor >= re
 export function sseStreamOf(log: JobLog, options: SSEStreamOptions): ReadableStream<Uint8Array> {
   let cursor = options.after
   let finished = false
+  let leftover: LogRead | undefined
   const keepAlive = new KeepAlive(options.keepAlive)
   // A wait ends on news, on a ping falling due, or on the end of the stream.
   let wake: (() => void) | undefined
@@ -86,12 +92,13 @@ export function sseStreamOf(log: JobLog, options: SSEStreamOptions): ReadableStr
         for (;;) {
           if (finished) return
           const chunk = new Chunk(cursor)
-          let read = log.read(cursor, chunk.room)
-          if (isPromiseLike(read)) read = await read
+          // Events read for the last chunk that did not fit in it are this one's first.
+          let read: LogRead | undefined = leftover ?? (await log.read(cursor, MAX_READ_CHARS))
+          leftover = undefined
           if (finished) return
           // The job is gone (its retention ran out while the reader read).
           if (!read) return close(controller)
-          if (read.events.length === 0) {
+          if (read.jsons.length === 0) {
             // A cursor past the end (an id from a longer attempt) still ends with the job.
             if (pastTheEnd(read, cursor)) return close(controller)
             // Quiet: ping when it is time, else wait for news (or the ping).
@@ -99,14 +106,16 @@ export function sseStreamOf(log: JobLog, options: SSEStreamOptions): ReadableStr
             await waitForNews()
             continue
           }
-          chunk.add(read.events)
-          while (!chunk.full && (await appendedSoon(log, chunk.cursor, stopped))) {
-            const more: LogRead | undefined = await log.read(chunk.cursor, chunk.room)
-            if (!more || more.events.length === 0) break
+          let taken = chunk.add(read)
+          for (let turns = GATHER_TURNS; taken && !chunk.full && (await appendedSoon(log, chunk.cursor, stopped, turns)); ) {
+            const more: LogRead | undefined = await log.read(chunk.cursor, MAX_READ_CHARS)
+            if (!more || more.jsons.length === 0) break
             read = more
-            chunk.add(more.events)
+            taken = chunk.add(more)
+            turns = Math.min(2 * turns, MAX_GATHER_TURNS)
           }
           if (finished) return
+          if (!taken) leftover = read
           cursor = chunk.cursor
           send(controller, encoder.encode(chunk.text))
           if (chunk.done || pastTheEnd(read, cursor)) close(controller)

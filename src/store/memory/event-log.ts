@@ -42,7 +42,8 @@ export class EventLog {
   #count = 0
   /** The seq of the event before the first of this attempt. */
   #base = 0
-  #listeners = new Set<() => void>()
+  /** Made when the first reader waits: most jobs are never waited on. */
+  #listeners: Set<() => void> | undefined
   #bytes = 0
 
   /** A log, optionally holding the events of an attempt restored from storage. */
@@ -86,7 +87,7 @@ export class EventLog {
   }
 
   #wake(): void {
-    if (this.#listeners.size === 0) return
+    if (!this.#listeners?.size) return
     const listeners = [...this.#listeners]
     this.#listeners.clear()
     for (const listener of listeners) listener()
@@ -109,19 +110,30 @@ export class EventLog {
     return this.#jsonAt(seq - this.#base - 1)
   }
 
-  /**
-   * The events after `seq` (all of the current attempt when `seq` is before it), up to about
-   * `maxChars` of JSON: the event that reaches the bound is the last one taken.
-   */
-  after(seq: number, maxChars = Infinity): LogEvent[] {
+  /** The events after `seq` (all of the current attempt when `seq` is before it). */
+  after(seq: number): LogEvent[] {
     const events: LogEvent[] = []
-    let chars = 0
-    for (let index = Math.max(0, seq - this.#base); index < this.#count && chars < maxChars; index++) {
-      const json = this.#jsonAt(index)
-      events.push({ seq: this.#base + index + 1, type: this.#typeAt(index), json })
-      chars += json.length
+    for (let index = Math.max(0, seq - this.#base); index < this.#count; index++) {
+      events.push({ seq: this.#base + index + 1, type: this.#typeAt(index), json: this.#jsonAt(index) })
     }
     return events
+  }
+
+  /**
+   * Puts the events after `seq` (all of the current attempt when `seq` is before it) into `types`
+   * and `jsons`, up to about `maxChars` of JSON (the event that reaches the bound is the last one
+   * taken); answers the seq of the first.
+   */
+  readAfter(seq: number, maxChars: number, types: LogEventType[], jsons: string[]): number {
+    const from = Math.max(0, seq - this.#base)
+    let chars = 0
+    for (let index = from; index < this.#count && chars < maxChars; index++) {
+      const json = this.#jsonAt(index)
+      types.push(this.#typeAt(index))
+      jsons.push(json)
+      chars += json.length
+    }
+    return this.#base + from + 1
   }
 
   /** The JSON of every `output` event of the current attempt, in order. */
@@ -138,8 +150,9 @@ export class EventLog {
    * that goes away leaves nothing behind on a quiet job.
    */
   onAppend(listener: () => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    const listeners = (this.#listeners ??= new Set())
+    listeners.add(listener)
+    return () => listeners.delete(listener)
   }
 
   /** Starts a new attempt: the old events are dropped, numbering goes on. */

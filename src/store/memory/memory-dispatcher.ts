@@ -34,7 +34,7 @@ export class MemoryDispatcher implements Dispatcher {
     if (waiting >= limit) throw queueFull(waiting)
     if (entry.lowPriority) this.#lowPriority.push(entry)
     else this.#queue.push(entry)
-    for (const listener of [...this.#workListeners]) listener()
+    for (const listener of this.#workListeners) listener()
   }
 
   claim(max: number): Lease[] {

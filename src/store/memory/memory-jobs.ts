@@ -6,7 +6,7 @@
  */
 import type { HealthReport } from '../../types.ts'
 import type { JobStore, LogRead } from '../store.ts'
-import type { Attempt, Ending, JobState, Lease, LogEvent, NewJob } from '../job-state.ts'
+import type { Attempt, Ending, JobState, Lease, LogEvent, LogEventType, NewJob } from '../job-state.ts'
 import { hasEnded } from '../job-state.ts'
 import { statusJsonOf } from '../status-json.ts'
 import { EventLog } from './event-log.ts'
@@ -23,8 +23,8 @@ export interface MemoryJob {
   readonly state: MemoryState
   readonly log: EventLog
   readers: number
-  /** Called once when the current attempt ends. */
-  readonly endListeners: Set<() => void>
+  /** Called once when the current attempt ends; made when the first one waits. */
+  endListeners: Set<() => void> | undefined
   /** The token of the running attempt's lease; undefined while it is not running. */
   token: string | undefined
 }
@@ -50,6 +50,14 @@ function newAttempt(number: number, queuedAt: number, baseSeq: number): Writable
   }
 }
 
+/** Calls, once each, whoever waits for the end of `entry`'s attempt. */
+function wakeAll(entry: MemoryJob): void {
+  const listeners = entry.endListeners
+  if (!listeners?.size) return
+  entry.endListeners = undefined
+  for (const listener of listeners) listener()
+}
+
 /** The jobs of one process, in memory. */
 export class MemoryJobs implements JobStore {
   readonly #jobs = new Map<string, MemoryJob>()
@@ -72,12 +80,11 @@ export class MemoryJobs implements JobStore {
   }
 
   create(job: NewJob): JobState {
-    if (this.#jobs.has(job.id)) throw new Error(`edgepod: a job with id ${job.id} exists already`)
     const entry: MemoryJob = {
       state: { id: job.id, request: job.request, origin: job.origin, attempt: newAttempt(1, job.queuedAt, 0) },
       log: new EventLog(),
       readers: 0,
-      endListeners: new Set(),
+      endListeners: undefined,
       token: undefined,
     }
     this.#jobs.set(job.id, entry)
@@ -95,7 +102,7 @@ export class MemoryJobs implements JobStore {
       state: { ...state, attempt },
       log: new EventLog({ baseSeq: attempt.baseSeq, events: [...events] }),
       readers: 0,
-      endListeners: new Set(),
+      endListeners: undefined,
       // A running attempt's handler is gone with the process that ran it: no lease holds it.
       token: undefined,
     }
@@ -112,11 +119,14 @@ export class MemoryJobs implements JobStore {
     return this.#jobs.get(id)?.state
   }
 
-  read(id: string, after: number, maxChars?: number): LogRead | undefined {
+  read(id: string, after: number, maxChars = Infinity): LogRead | undefined {
     const entry = this.#jobs.get(id)
     if (!entry) return undefined
     const { log } = entry
-    return { events: log.after(after, maxChars), lastSeq: log.lastSeq, ended: log.done }
+    const types: LogEventType[] = []
+    const jsons: string[] = []
+    const first = log.readAfter(after, maxChars, types, jsons)
+    return { first, types, jsons, lastSeq: log.lastSeq, ended: log.done }
   }
 
   watch(id: string, after: number, wake: () => void): () => void {
@@ -134,8 +144,9 @@ export class MemoryJobs implements JobStore {
       wake()
       return () => {}
     }
-    entry.endListeners.add(wake)
-    return () => entry.endListeners.delete(wake)
+    const listeners = (entry.endListeners ??= new Set())
+    listeners.add(wake)
+    return () => listeners.delete(wake)
   }
 
   start(lease: Lease, workerId: string, startedAt: number): MemoryAttemptWriter | undefined {
@@ -180,9 +191,7 @@ export class MemoryJobs implements JobStore {
     } else if (ending.aggregateJson !== undefined) attempt.outputJson = ending.aggregateJson
     entry.log.append('done', statusJsonOf(entry.state, undefined, ending.finishedAt))
     attempt.lastSeq = entry.log.lastSeq
-    const listeners = [...entry.endListeners]
-    entry.endListeners.clear()
-    for (const listener of listeners) listener()
+    wakeAll(entry)
     return entry.state
   }
 
@@ -217,8 +226,6 @@ export class MemoryJobs implements JobStore {
     if (status === 'IN_QUEUE') this.counts.inQueue--
     else if (status === 'IN_PROGRESS') this.counts.inProgress--
     // Whoever still waits on it learns it is gone.
-    const listeners = [...entry.endListeners]
-    entry.endListeners.clear()
-    for (const listener of listeners) listener()
+    wakeAll(entry)
   }
 }
