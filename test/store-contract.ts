@@ -189,8 +189,9 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       store.jobs.watch(id, 0, () => atOnce++)
       await expect.poll(() => atOnce).toBe(1)
       let stopped = 0
-      const stop = store.jobs.watch(id, 1, () => stopped++)
-      stop()
+      const stoppedWake = () => stopped++
+      store.jobs.watch(id, 1, stoppedWake)
+      store.jobs.unwatch(id, stoppedWake)
       let atEnd = 0
       store.jobs.watch(id, 1, () => atEnd++)
       let ended = 0

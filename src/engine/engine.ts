@@ -15,7 +15,7 @@ import type { Ending, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
 import { statusJsonOf } from '../store/status-json.ts'
 import type { EngineOptions, SubmitOptions } from './engine-options.ts'
-import type { JobContext } from './executor.ts'
+import { JobContexts } from './job-contexts.ts'
 import { Executor } from './executor.ts'
 import { OutputView } from './output-view.ts'
 import { ReaderPresence } from './reader-presence.ts'
@@ -28,14 +28,11 @@ import { restoreJobs } from './restore.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
 
-/** The context of a job submitted without one (Node, Bun, Deno, or from another process). */
-const NO_CONTEXT: JobContext = Object.freeze({ env: undefined, executionCtx: undefined })
-
 /** Runs the jobs of one worker over a store. */
 export class JobEngine {
   readonly options: EngineOptions
   readonly store: Store
-  readonly #local = new Map<string, JobContext>()
+  readonly #contexts = new JobContexts()
   readonly #executor: Executor
   readonly #scheduler: Scheduler
   readonly #retention: Retention
@@ -65,7 +62,7 @@ export class JobEngine {
       slotsInUse: () => this.#executor.slotsInUse,
       workerId: () => this.workerId,
       run: (writer) => {
-        this.#executor.run(writer, this.#contextOf(writer.lease.id))
+        this.#executor.run(writer, this.#contexts.of(writer.lease.id))
         this.#retention.track(writer.job)
       },
     })
@@ -86,7 +83,7 @@ export class JobEngine {
   submit(request: JobRequest, options: SubmitOptions = {}): Awaitable<JobState> {
     const id = crypto.randomUUID()
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
-    if (options.env !== undefined || options.executionCtx !== undefined) this.#local.set(id, { env: options.env, executionCtx: options.executionCtx })
+    this.#contexts.set(id, options.env, options.executionCtx)
     const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now() })
     return whenReady(created, (job) => this.#enqueue(job, options.executionCtx))
   }
@@ -199,7 +196,7 @@ export class JobEngine {
     }
     const retried = await jobs.retry(id, number, Date.now())
     if (!retried) throw notRetryable(id, (await jobs.get(id))?.attempt.status ?? status)
-    this.#local.set(id, { env: this.#local.get(id)?.env, executionCtx })
+    this.#contexts.set(id, this.#contexts.of(id).env, executionCtx)
     this.#retention.track(retried)
     await dispatcher.enqueue({ id, attempt: number + 1, lowPriority: job.request.policy?.lowPriority === true }, Infinity)
     this.#hold(executionCtx, id, number + 1)
@@ -251,7 +248,7 @@ export class JobEngine {
   restore(restored: readonly JobState[], env?: unknown): Promise<void> {
     return restoreJobs(this.store, restored, {
       held: (job) => {
-        this.#local.set(job.id, { env, executionCtx: undefined })
+        this.#contexts.set(job.id, env, undefined)
         this.#retention.track(job)
       },
       ended: (job) => this.#ended(job),
@@ -282,8 +279,7 @@ export class JobEngine {
   #ended(job: JobState): void {
     this.#retention.track(job)
     this.#readers.ended(job.id)
-    const context = this.#local.get(job.id)
-    this.#webhooks.send(job, context)
+    this.#webhooks.send(job, this.#contexts.of(job.id))
   }
 
   /** The ttl of a queued attempt passed before it started. */
@@ -304,21 +300,15 @@ export class JobEngine {
   #forget(id: string): void {
     this.#retention.forget(id)
     this.#readers.ended(id)
-    this.#local.delete(id)
+    this.#contexts.delete(id)
   }
 
-  #contextOf(id: string): JobContext {
-    return this.#local.get(id) ?? NO_CONTEXT
-  }
-
-  /**
-   * On Workers the isolate may stop once the response is sent: keep it until the attempt has ended
-   * and its handler has finished too (or run out of cleanup time), since a cancelled handler's
-   * `finally` may wait on its own timers, which workerd drops with the request's context.
-   */
+  /** Keeps a Workers request alive until attempt `attempt` of `id` has ended and its handler finished. */
   #hold(executionCtx: ExecutionContextLike | undefined, id: string, attempt: number): void {
-    if (!executionCtx) return
-    const ended = new Promise<void>((resolve) => this.store.jobs.watchEnd(id, resolve))
-    executionCtx.waitUntil(ended.then(() => this.#executor.releasedOf(id, attempt)))
+    this.#contexts.hold(
+      executionCtx,
+      () => new Promise<void>((resolve) => this.store.jobs.watchEnd(id, resolve)),
+      () => this.#executor.releasedOf(id, attempt)
+    )
   }
 }

@@ -30,18 +30,18 @@ export class WebhookSender {
   }
 
   /** Sends `job`'s webhook, if its request named one; the secret falls back to the job's env. */
-  send(job: JobState, context: JobContext | undefined): void {
+  send(job: JobState, context: JobContext): void {
     const url = job.request.webhook
     if (!url) return
     this.#underWay++
     const delivery = Promise.resolve(
       whenReady(this.#statusJson(job), (status) => {
         const envelope = `${status.slice(0, -1)},"input":${JSON.stringify(job.request.input) ?? 'null'},"webhook":${JSON.stringify(url)}}`
-        const secret = this.#options.secret ?? envString(context?.env, 'EDGEPOD_WEBHOOK_SECRET')
+        const secret = this.#options.secret ?? envString(context.env, 'EDGEPOD_WEBHOOK_SECRET')
         // The same message id on every attempt of a delivery, another for a retried job's attempt.
         return deliverWebhook(url, envelope, `${job.id}-${job.attempt.number}`, { ...this.#options, secret })
       })
     ).finally(() => this.#underWay--)
-    context?.executionCtx?.waitUntil(delivery)
+    context.executionCtx?.waitUntil(delivery)
   }
 }

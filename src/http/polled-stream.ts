@@ -15,7 +15,14 @@ import { hasEnded } from '../store/job-state.ts'
 /** Waits until the log has something after `seq`, the job ends, or `ms` passes. */
 export function waitForNews(jobs: JobStore, job: JobState, seq: number, ms: number, signal: LazySignal): Promise<void> {
   if (ms <= 0 || job.attempt.lastSeq > seq || hasEnded(job.attempt)) return Promise.resolve()
-  return waitForSignal((wake) => jobs.watch(job.id, seq, wake), ms, signal)
+  return waitForSignal(
+    (wake) => {
+      jobs.watch(job.id, seq, wake)
+      return () => jobs.unwatch(job.id, wake)
+    },
+    ms,
+    signal
+  )
 }
 
 /** The polled JSON of job `id` now; without `after`, what it answers is drained. */

@@ -79,10 +79,12 @@ export interface JobStore {
   read(id: string, after: number, maxChars?: number): Awaitable<LogRead | undefined>
   /**
    * Calls `wake` once when the log has an event after `after`, the attempt ends, or the job is
-   * gone (at once when one of those is already so). Returns the function that stops watching,
-   * which a reader that leaves must call so a quiet job holds nothing of it.
+   * gone (at once when one of those is already so). A reader that leaves before then must
+   * {@link JobStore.unwatch} it, so a quiet job holds nothing of it.
    */
-  watch(id: string, after: number, wake: () => void): () => void
+  watch(id: string, after: number, wake: () => void): void
+  /** Stops a {@link JobStore.watch} of `wake` on the job, if it has not woken yet. */
+  unwatch(id: string, wake: () => void): void
   /** Calls `wake` once when the current attempt ends (at once if it has, or there is no job). */
   watchEnd(id: string, wake: () => void): () => void
   /**

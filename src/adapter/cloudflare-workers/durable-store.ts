@@ -70,8 +70,12 @@ export class PersistedJobs implements JobStore {
     return this.#memory.read(id, after, maxChars)
   }
 
-  watch(id: string, after: number, wake: () => void): () => void {
-    return this.#memory.watch(id, after, wake)
+  watch(id: string, after: number, wake: () => void): void {
+    this.#memory.watch(id, after, wake)
+  }
+
+  unwatch(id: string, wake: () => void): void {
+    this.#memory.unwatch(id, wake)
   }
 
   watchEnd(id: string, wake: () => void): () => void {

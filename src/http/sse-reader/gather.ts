@@ -5,7 +5,7 @@
  * for every event or two.
  * @module
  */
-import type { JobLog } from './job-log.ts'
+import type { NewsWatch } from './news-watch.ts'
 
 /** Microtask turns a reader waits for more events before it sends what it has. */
 export const GATHER_TURNS = 8
@@ -17,20 +17,19 @@ export const GATHER_TURNS = 8
 export const MAX_GATHER_TURNS = 64
 
 /**
- * Waits `turns` microtask turns and answers whether `log` had news after `cursor` in them; false
- * at once when `stopped()`. It lets the turns run out even once news came, so that one read then
- * takes everything the producer appended meanwhile.
+ * Waits `turns` microtask turns and answers whether the log had news after `cursor` in them;
+ * false at once when the stream closes. It lets the turns run out even once news came, so that
+ * one read then takes everything the producer appended meanwhile.
  */
-export async function appendedSoon(log: JobLog, cursor: number, stopped: () => boolean, turns = GATHER_TURNS): Promise<boolean> {
-  let grew = false
-  const stopWatching = log.watch(cursor, () => (grew = true))
+export async function appendedSoon(watch: NewsWatch, cursor: number, turns = GATHER_TURNS): Promise<boolean> {
+  watch.begin(cursor)
   try {
     for (let turn = 0; turn < turns; turn++) {
       await undefined
-      if (stopped()) return false
+      if (watch.closed) return false
     }
-    return grew
+    return watch.news
   } finally {
-    stopWatching()
+    watch.end()
   }
 }

@@ -13,11 +13,14 @@ export class KeepAlive {
   #due = false
   #timer: unknown
   #wake: (() => void) | undefined
+  /** The timer's callback, bound once: a stream re-arms its timer at every interval. */
+  readonly #onTimer: () => void
 
   /** Starts counting quiet now; `interval` in ms. */
   constructor(interval: number) {
     this.#interval = interval
-    this.#timer = startTimer(() => this.#check(), interval)
+    this.#onTimer = this.#check.bind(this)
+    this.#timer = startTimer(this.#onTimer, interval)
   }
 
   /** True when the stream has been quiet for the interval: send a ping. */
@@ -48,6 +51,6 @@ export class KeepAlive {
       this.#due = true
       this.#wake?.()
     }
-    this.#timer = startTimer(() => this.#check(), quiet >= this.#interval ? this.#interval : this.#interval - quiet)
+    this.#timer = startTimer(this.#onTimer, quiet >= this.#interval ? this.#interval : this.#interval - quiet)
   }
 }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { FakeLog } from './fake-log.ts'
+import { FakeLog } from '../../../test/helpers/fake-log.ts'
 import { MAX_CHUNK_CHARS } from './chunk.ts'
 import { sseStreamOf } from './stream.ts'
 import type { SSEStreamOptions } from './stream.ts'

@@ -11,6 +11,7 @@ import { Chunk, MAX_CHUNK_CHARS } from './chunk.ts'
 import { GATHER_TURNS, MAX_GATHER_TURNS, appendedSoon } from './gather.ts'
 import type { JobLog } from './job-log.ts'
 import { KeepAlive } from './keep-alive.ts'
+import { NewsWatch } from './news-watch.ts'
 
 /** How an SSE stream behaves. */
 export interface SSEStreamOptions {
@@ -38,94 +39,101 @@ const pastTheEnd = (read: LogRead, cursor: number) => read.ended && cursor >= re
 
 /** Opens an SSE stream of `log`, from `options.after` on. */
 export function sseStreamOf(log: JobLog, options: SSEStreamOptions): ReadableStream<Uint8Array> {
-  let cursor = options.after
-  let finished = false
-  let leftover: LogRead | undefined
-  const keepAlive = new KeepAlive(options.keepAlive)
-  // A wait ends on news, on a ping falling due, or on the end of the stream.
-  let wake: (() => void) | undefined
-  const stopped = () => finished
-  const finish = () => {
-    if (finished) return
-    finished = true
-    keepAlive.stop()
-    wake?.()
-    options.onClose?.()
+  // Every pull must enqueue something or close: a pull that returns with nothing is never called
+  // again (highWaterMark 0), and the stream would stall for good.
+  return new ReadableStream<Uint8Array>(new SSESource(log, options), { highWaterMark: 0 })
+}
+
+/**
+ * The source of one SSE body. A class, not closures: a stream lives as long as its reader, and
+ * thousands of them at once should each hold one object, not a dozen functions.
+ */
+class SSESource implements UnderlyingDefaultSource<Uint8Array> {
+  readonly #log: JobLog
+  readonly #onClose: (() => void) | undefined
+  readonly #keepAlive: KeepAlive
+  readonly #watch: NewsWatch
+  #cursor: number
+  #finished = false
+  /** Events read for the last chunk that did not fit in it: the next chunk's first. */
+  #leftover: LogRead | undefined
+
+  constructor(log: JobLog, options: SSEStreamOptions) {
+    this.#log = log
+    this.#cursor = options.after
+    this.#onClose = options.onClose
+    this.#keepAlive = new KeepAlive(options.keepAlive)
+    this.#watch = new NewsWatch(log)
+    options.onOpen?.()
   }
-  const waitForNews = () =>
-    new Promise<void>((resolve) => {
-      let settled = false
-      let stopWatching: (() => void) | undefined
-      // Whatever ends the wait, the others are let go of at once.
-      const done = () => {
-        if (settled) return
-        settled = true
-        wake = undefined
-        keepAlive.onDue(undefined)
-        stopWatching?.()
-        resolve()
-      }
-      wake = done
-      keepAlive.onDue(done)
-      stopWatching = log.watch(cursor, done)
-      if (settled) stopWatching()
-      if (finished) done()
-    })
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    controller.enqueue(encoder.encode(OPENING_COMMENT))
+  }
+
+  async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
+    for (;;) {
+      if (this.#finished) return
+      let read: LogRead | undefined = this.#leftover ?? (await this.#log.read(this.#cursor, MAX_READ_CHARS))
+      this.#leftover = undefined
+      if (this.#finished) return
+      // The job is gone (its retention ran out while the reader read).
+      if (!read) return this.#close(controller)
+      if (read.jsons.length > 0) return this.#sendFrom(controller, read)
+      // A cursor past the end (an id from a longer attempt) still ends with the job.
+      if (pastTheEnd(read, this.#cursor)) return this.#close(controller)
+      // Quiet: ping when it is time, else wait for news (or the ping). Nothing read is held
+      // through the wait: thousands of quiet streams wait at once.
+      if (this.#keepAlive.due) return this.#send(controller, pingBytes)
+      read = undefined
+      // Waited for here, not in a function of its own: one suspended frame a waiting stream.
+      const watch = this.#watch
+      watch.begin(this.#cursor)
+      this.#keepAlive.onDue(watch.wake)
+      await watch.next()
+      watch.end()
+      this.#keepAlive.onDue(undefined)
+    }
+  }
+
+  cancel(): void {
+    this.#finish()
+  }
+
+  /** Sends the events of `read`, and those that come within a few turns after, as one chunk. */
+  async #sendFrom(controller: ReadableStreamDefaultController<Uint8Array>, first: LogRead): Promise<void> {
+    const chunk = new Chunk(this.#cursor)
+    let read = first
+    let taken = chunk.add(read)
+    for (let turns = GATHER_TURNS; taken && !chunk.full && (await appendedSoon(this.#watch, chunk.cursor, turns)); ) {
+      const more: LogRead | undefined = await this.#log.read(chunk.cursor, MAX_READ_CHARS)
+      if (!more || more.jsons.length === 0) break
+      read = more
+      taken = chunk.add(more)
+      turns = Math.min(2 * turns, MAX_GATHER_TURNS)
+    }
+    if (this.#finished) return
+    if (!taken) this.#leftover = read
+    this.#cursor = chunk.cursor
+    this.#send(controller, encoder.encode(chunk.text))
+    if (chunk.done || pastTheEnd(read, this.#cursor)) this.#close(controller)
+  }
+
+  #send(controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array): void {
     controller.enqueue(bytes)
-    keepAlive.sent()
+    this.#keepAlive.sent()
   }
-  const close = (controller: ReadableStreamDefaultController<Uint8Array>) => {
-    finish()
+
+  #close(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.#finish()
     controller.close()
   }
-  options.onOpen?.()
 
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        controller.enqueue(encoder.encode(OPENING_COMMENT))
-      },
-      async pull(controller) {
-        // Every pull must enqueue something or close: a pull that returns with nothing is never
-        // called again (highWaterMark 0), and the stream would stall for good.
-        for (;;) {
-          if (finished) return
-          const chunk = new Chunk(cursor)
-          // Events read for the last chunk that did not fit in it are this one's first.
-          let read: LogRead | undefined = leftover ?? (await log.read(cursor, MAX_READ_CHARS))
-          leftover = undefined
-          if (finished) return
-          // The job is gone (its retention ran out while the reader read).
-          if (!read) return close(controller)
-          if (read.jsons.length === 0) {
-            // A cursor past the end (an id from a longer attempt) still ends with the job.
-            if (pastTheEnd(read, cursor)) return close(controller)
-            // Quiet: ping when it is time, else wait for news (or the ping).
-            if (keepAlive.due) return send(controller, pingBytes)
-            await waitForNews()
-            continue
-          }
-          let taken = chunk.add(read)
-          for (let turns = GATHER_TURNS; taken && !chunk.full && (await appendedSoon(log, chunk.cursor, stopped, turns)); ) {
-            const more: LogRead | undefined = await log.read(chunk.cursor, MAX_READ_CHARS)
-            if (!more || more.jsons.length === 0) break
-            read = more
-            taken = chunk.add(more)
-            turns = Math.min(2 * turns, MAX_GATHER_TURNS)
-          }
-          if (finished) return
-          if (!taken) leftover = read
-          cursor = chunk.cursor
-          send(controller, encoder.encode(chunk.text))
-          if (chunk.done || pastTheEnd(read, cursor)) close(controller)
-          return
-        }
-      },
-      cancel() {
-        finish()
-      },
-    },
-    { highWaterMark: 0 }
-  )
+  #finish(): void {
+    if (this.#finished) return
+    this.#finished = true
+    this.#keepAlive.stop()
+    this.#watch.close()
+    this.#onClose?.()
+  }
 }

@@ -145,14 +145,17 @@ export class EventLog {
     return outputs
   }
 
+  /** Calls `listener` once, at the next append (once however often it is added). */
+  onAppend(listener: () => void): void {
+    ;(this.#listeners ??= new Set()).add(listener)
+  }
+
   /**
-   * Calls `listener` once, at the next append. Returns a function that removes it, so a reader
-   * that goes away leaves nothing behind on a quiet job.
+   * Removes a listener before it was called, so a reader that goes away leaves nothing behind on
+   * a quiet job; harmless for one that was called already.
    */
-  onAppend(listener: () => void): () => void {
-    const listeners = (this.#listeners ??= new Set())
-    listeners.add(listener)
-    return () => listeners.delete(listener)
+  offAppend(listener: () => void): void {
+    this.#listeners?.delete(listener)
   }
 
   /** Starts a new attempt: the old events are dropped, numbering goes on. */

@@ -129,13 +129,14 @@ export class MemoryJobs implements JobStore {
     return { first, types, jsons, lastSeq: log.lastSeq, ended: log.done }
   }
 
-  watch(id: string, after: number, wake: () => void): () => void {
+  watch(id: string, after: number, wake: () => void): void {
     const log = this.#jobs.get(id)?.log
-    if (!log || log.lastSeq > after || log.done) {
-      wake()
-      return () => {}
-    }
-    return log.onAppend(wake)
+    if (!log || log.lastSeq > after || log.done) wake()
+    else log.onAppend(wake)
+  }
+
+  unwatch(id: string, wake: () => void): void {
+    this.#jobs.get(id)?.log.offAppend(wake)
   }
 
   watchEnd(id: string, wake: () => void): () => void {

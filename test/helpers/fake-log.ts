@@ -4,9 +4,9 @@
  * watchers it holds (a reader that leaves must hold none).
  * @module
  */
-import type { LogEvent, LogEventType } from '../../store/job-state.ts'
-import type { LogRead } from '../../store/store.ts'
-import type { JobLog } from './job-log.ts'
+import type { LogEvent, LogEventType } from '../../src/store/job-state.ts'
+import type { LogRead } from '../../src/store/store.ts'
+import type { JobLog } from '../../src/http/sse-reader/job-log.ts'
 
 /** A {@link JobLog} driven by a test. */
 export class FakeLog implements JobLog {
@@ -17,7 +17,7 @@ export class FakeLog implements JobLog {
   reads = 0
   #ended = false
   #gone = false
-  readonly #watchers = new Set<{ after: number; wake: () => void }>()
+  readonly #watchers = new Map<() => void, number>()
 
   constructor(options: { async?: boolean } = {}) {
     this.async = options.async ?? false
@@ -63,14 +63,13 @@ export class FakeLog implements JobLog {
     return this.async ? Promise.resolve(answer) : answer
   }
 
-  watch(after: number, wake: () => void): () => void {
-    if (this.#gone || this.#ended || this.lastSeq > after) {
-      wake()
-      return () => {}
-    }
-    const watcher = { after, wake }
-    this.#watchers.add(watcher)
-    return () => this.#watchers.delete(watcher)
+  watch(after: number, wake: () => void): void {
+    if (this.#gone || this.#ended || this.lastSeq > after) wake()
+    else this.#watchers.set(wake, after)
+  }
+
+  unwatch(wake: () => void): void {
+    this.#watchers.delete(wake)
   }
 
   #read(after: number, maxChars: number): LogRead | undefined {
@@ -88,10 +87,10 @@ export class FakeLog implements JobLog {
   }
 
   #wake(): void {
-    for (const watcher of [...this.#watchers]) {
-      if (!this.#gone && !this.#ended && this.lastSeq <= watcher.after) continue
-      this.#watchers.delete(watcher)
-      watcher.wake()
+    for (const [wake, after] of [...this.#watchers]) {
+      if (!this.#gone && !this.#ended && this.lastSeq <= after) continue
+      this.#watchers.delete(wake)
+      wake()
     }
   }
 }
