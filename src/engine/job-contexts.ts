@@ -16,8 +16,8 @@ export class JobContexts {
 
   /** Keeps the context a job was submitted with; nothing is kept for one without (most jobs off Workers). */
   set(id: string, env: unknown, executionCtx: ExecutionContextLike | undefined): void {
-    if (env === undefined && executionCtx === undefined) this.#contexts.delete(id)
-    else this.#contexts.set(id, { env, executionCtx })
+    if (env !== undefined || executionCtx !== undefined) this.#contexts.set(id, { env, executionCtx })
+    else if (this.#contexts.size > 0) this.#contexts.delete(id)
   }
 
   /** The job's context; an empty one when it has none here. */
