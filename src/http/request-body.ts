@@ -37,6 +37,17 @@ async function discard(reader: ReadableStreamDefaultReader<Uint8Array> | undefin
   }
 }
 
+/**
+ * Drops what is left of a request's body that nothing read (an answer given before the body was
+ * needed: a bad query value, an unknown job, a refused key), up to four times `maxBytes`. Behind a
+ * Durable Object forward, workerd fails the forwarding request when its body is still arriving
+ * after the answer ("Can't read from request stream after response has been sent"), and the
+ * request after it with it.
+ */
+export async function discardUnread(request: Request, maxBytes: number): Promise<void> {
+  if (request.body && !request.bodyUsed) await discard(request.body.getReader(), maxBytes)
+}
+
 /** The reader's next chunk, or undefined when none comes within `ms`. */
 async function readWithin<T>(reader: ReadableStreamDefaultReader<T>, ms: number): Promise<ReadableStreamReadResult<T> | undefined> {
   let timer: ReturnType<typeof setTimeout> | undefined

@@ -1,7 +1,8 @@
 // One conformance suite, run against a real server on every runtime edgepod claims. Each runtime
 // serves test/conformance/worker.ts in its own process; the tests speak only HTTP to it.
 // EDGEPOD_RUNTIMES=node,deno narrows the list (all four by default); a runtime that fails to start
-// fails its tests, never skips them.
+// fails its tests, never skips them. EDGEPOD_WORKERD_LOG=1 copies the Durable Object setup's
+// wrangler and workerd output here, to see what the object logged.
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -5,6 +5,8 @@
  * storage, so a restarted object still answers `/status` and replays streams.
  * @module
  */
+import { resolveConfig } from '../../config.ts'
+import { discardUnread } from '../../http/request-body.ts'
 import { workerOf } from '../../serverless.ts'
 import type { Worker } from '../../serverless.ts'
 import { registeredDurableWorker } from './durable-registry.ts'
@@ -29,12 +31,15 @@ export class EdgepodJobs {
   readonly #state: DurableObjectStateLike
   readonly #env: unknown
   readonly #worker: Worker
+  readonly #maxBodyBytes: number
 
   constructor(state: DurableObjectStateLike, env: unknown) {
     this.#state = state
     this.#env = env
     const store = new DurableStore(state.storage)
-    this.#worker = workerOf({ ...registeredDurableWorker(), store })
+    const config = registeredDurableWorker()
+    this.#worker = workerOf({ ...config, store })
+    this.#maxBodyBytes = resolveConfig(config).app.maxBodyBytes
     void state.blockConcurrencyWhile(async () => {
       await this.#worker.engine.restore(await store.load(), env)
       await this.#keepAlive()
@@ -46,6 +51,7 @@ export class EdgepodJobs {
     const response = await this.#worker.fetch(request, this.#env, {
       waitUntil: (promise) => this.#state.waitUntil?.(promise),
     })
+    await discardUnread(request, this.#maxBodyBytes)
     await this.#keepAlive()
     return response
   }

@@ -125,4 +125,4 @@ export const workerd: Launcher = (workerFile) => launchWorkerd(workerFile)
  * store and exports the class) with the binding and migration.
  */
 export const workerdDurableObject: Launcher = (workerFile) =>
-  launchWorkerd(workerFile.replace(/\.ts$/, '-do.ts'), { extraConfig: durableObjectConfig })
+  launchWorkerd(workerFile.replace(/\.ts$/, '-do.ts'), { extraConfig: durableObjectConfig, log: process.env['EDGEPOD_WORKERD_LOG'] === '1' })
