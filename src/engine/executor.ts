@@ -13,7 +13,7 @@ import { Execution } from './execution.ts'
 import type { ExecutionHooks } from './execution.ts'
 import type { SinkOptions } from './job-sink.ts'
 import { JobSink } from './job-sink.ts'
-import { cancelTimer, startTimer } from './timers.ts'
+import { startTimer } from './timers.ts'
 
 /** What the executor needs to know. */
 export interface ExecutorOptions extends SinkOptions {
@@ -173,9 +173,4 @@ export class Executor {
     }, leaseMs / 3)
   }
 
-  /** Stops renewing (the engine is going away). */
-  close(): void {
-    cancelTimer(this.#renewal)
-    this.#renewal = undefined
-  }
 }

@@ -44,7 +44,6 @@ export class EventLog {
   #base = 0
   /** Made when the first reader waits: most jobs are never waited on. */
   #listeners: Set<() => void> | undefined
-  #bytes = 0
 
   /** A log, optionally holding the events of an attempt restored from storage. */
   constructor(restored?: { baseSeq: number; events: LogEvent[] }) {
@@ -61,11 +60,6 @@ export class EventLog {
   /** The seq before the first event of the current attempt. */
   get baseSeq(): number {
     return this.#base
-  }
-
-  /** The length of every event's JSON in this attempt, in UTF-16 units (a cheap size bound). */
-  get jsonLength(): number {
-    return this.#bytes
   }
 
   /** True once the current attempt's `done` event is in the log. */
@@ -93,12 +87,6 @@ export class EventLog {
     for (const listener of listeners) listener()
   }
 
-  /** The event numbered `seq`, if it is in the current attempt. */
-  at(seq: number): LogEvent | undefined {
-    const type = this.typeAt(seq)
-    return type === undefined ? undefined : { seq, type, json: this.#jsonAt(seq - this.#base - 1) }
-  }
-
   /** The type of the event numbered `seq`, if it is in the current attempt; builds no event. */
   typeAt(seq: number): LogEventType | undefined {
     const index = seq - this.#base - 1
@@ -108,15 +96,6 @@ export class EventLog {
   /** The JSON of the event numbered `seq`, which must be one that {@link EventLog.typeAt} finds. */
   jsonAt(seq: number): string {
     return this.#jsonAt(seq - this.#base - 1)
-  }
-
-  /** The events after `seq` (all of the current attempt when `seq` is before it). */
-  after(seq: number): LogEvent[] {
-    const events: LogEvent[] = []
-    for (let index = Math.max(0, seq - this.#base); index < this.#count; index++) {
-      events.push({ seq: this.#base + index + 1, type: this.#typeAt(index), json: this.#jsonAt(index) })
-    }
-    return events
   }
 
   /**
@@ -134,15 +113,6 @@ export class EventLog {
       chars += json.length
     }
     return this.#base + from + 1
-  }
-
-  /** The JSON of every `output` event of the current attempt, in order. */
-  outputs(): string[] {
-    const outputs: string[] = []
-    for (let index = 0; index < this.#count; index++) {
-      if (this.#typeAt(index) === 'output') outputs.push(this.#jsonAt(index))
-    }
-    return outputs
   }
 
   /** Calls `listener` once, at the next append (once however often it is added). */
@@ -166,7 +136,6 @@ export class EventLog {
     this.#openTypes = []
     this.#openOutputs = 0
     this.#count = 0
-    this.#bytes = 0
   }
 
   /** Stores one event; a batch that is full is sealed. */
@@ -176,7 +145,6 @@ export class EventLog {
     // Counted, not branched on: an optimised append would be thrown away at a job's first `done`.
     this.#openOutputs += type === 'output' ? 1 : 0
     this.#count++
-    this.#bytes += json.length
     if (this.#open.length === BATCH_SIZE) this.#seal()
   }
 
