@@ -1,8 +1,11 @@
 /**
  * The playground page, in headless Chromium (driven by playwright-core) against a real edgepod
  * server: outputs appear on the page one by one while the job runs, progress and the final status
- * show, Cancel ends a job CANCELLED; an API key typed into the page reaches the API. Beside it, how
- * `withPlayground` shares the routes with the worker, and `edgepod dev` serving the page.
+ * show, Cancel ends a job CANCELLED; an API key typed into the page reaches the API; the input box
+ * starts with the worker's schema default (once a key unlocks it, when one is needed), remembers the
+ * last input run and resets to the default; a new run clears the last one; the page brings its own
+ * icon. Beside it, how `withPlayground` shares the routes with the worker, and `edgepod dev` serving
+ * the page.
  */
 import { launchChromium, MISSING_CHROMIUM } from './helpers/chromium.ts'
 import { spawn } from 'node:child_process'
@@ -16,7 +19,7 @@ import type { Job } from 'edgepod'
 import { serve } from 'edgepod/node'
 import type { NodeServer } from 'edgepod/node'
 import { withPlayground } from 'edgepod/playground'
-
+import { z } from 'zod'
 
 /** A timer that ends early, with the abort reason, when the job is cancelled. */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -39,14 +42,58 @@ const tokens = async function* (job: Job<TokensInput>) {
 const worker = serverless.start({ returnAggregateStream: true, handler: tokens })
 const keyed = serverless.start({ returnAggregateStream: true, handler: tokens, apiKey: 'secret-key' })
 
+/** A schema with a default on every field: the page's input starts as `{"prompt":"hello","maxTokens":256}`. */
+const promptSchema = z.object({ prompt: z.string().default('hello'), maxTokens: z.number().int().default(256) })
+const PROMPT_DEFAULT = { prompt: 'hello', maxTokens: 256 }
+const echo = async function* (job: Job<z.output<typeof promptSchema>>) {
+  yield job.input.prompt.slice(0, job.input.maxTokens)
+}
+const withSchema = serverless.start({ schema: promptSchema, handler: echo })
+const keyedWithSchema = serverless.start({ schema: promptSchema, handler: echo, apiKey: 'secret-key' })
+/** Required fields without defaults: the page fills them with placeholders. */
+const required = serverless.start({
+  schema: z.object({
+    name: z.string(),
+    count: z.number().int(),
+    ratio: z.number().min(0.5),
+    on: z.boolean(),
+    tags: z.array(z.string()),
+    mode: z.enum(['fast', 'slow']),
+    nested: z.object({ id: z.number().int().positive() }),
+    note: z.string().optional(),
+    level: z.number().default(3),
+  }),
+  handler: async (job) => job.input.name,
+})
+
+/** The page's own example input, for a worker that publishes no schema. */
+const FALLBACK_INPUT = '{"count": 5, "delay": 500}'
+
 let server: NodeServer
 let keyedServer: NodeServer
+let schemaServer: NodeServer
+let keyedSchemaServer: NodeServer
+let requiredServer: NodeServer
 let browser: Browser | undefined
 let page: Page | undefined
 const pageErrors: string[] = []
+/** Every path the servers were asked for, by the browser or the tests: /favicon.ico must never be one. */
+const requested: string[] = []
+
+/** Serves `worker` with the playground on a free port, noting every path asked for. */
+function served(worker: { fetch(request: Request, env?: unknown, ctx?: unknown): Response | Promise<Response> }) {
+  const wrapped = withPlayground(worker)
+  return serve({ fetch: (request, env, ctx) => (requested.push(new URL(request.url).pathname), wrapped.fetch(request, env, ctx)) }, { port: 0 })
+}
 
 beforeAll(async () => {
-  ;[server, keyedServer] = await Promise.all([serve(withPlayground(worker), { port: 0 }), serve(withPlayground(keyed), { port: 0 })])
+  ;[server, keyedServer, schemaServer, keyedSchemaServer, requiredServer] = await Promise.all([
+    served(worker),
+    served(keyed),
+    served(withSchema),
+    served(keyedWithSchema),
+    served(required),
+  ])
   browser = await launchChromium()
 })
 afterEach(async () => {
@@ -55,7 +102,7 @@ afterEach(async () => {
 })
 afterAll(async () => {
   await browser?.close()
-  await Promise.all([server?.close(), keyedServer?.close()])
+  await Promise.all([server, keyedServer, schemaServer, keyedSchemaServer, requiredServer].map((each) => each?.close()))
 })
 
 async function openPlayground(url: string): Promise<Page> {
@@ -79,6 +126,9 @@ declare global {
 }
 
 const statusText = (page: Page) => page.locator('#status').textContent()
+/** The input box's value, parsed. */
+const inputJson = async (page: Page): Promise<unknown> => JSON.parse(await page.inputValue('#input'))
+const outputsOf = async (page: Page) => (await page.locator('#outputs li').allTextContents()).map((text) => JSON.parse(text) as unknown)
 
 describe('the playground in a browser', () => {
   it('streams a job: each output appears while it runs, then progress and COMPLETED', async () => {
@@ -166,6 +216,158 @@ describe('the playground in a browser', () => {
     expect(await page.locator('#error').isHidden()).toBe(true)
     expect(pageErrors).toEqual([])
   })
+
+  it("starts with the default of the worker's zod schema, which runs as it is", async () => {
+    const page = await openPlayground(`${schemaServer.url}/`)
+    expect(await inputJson(page)).toEqual(PROMPT_DEFAULT)
+    expect(await page.locator('#input-source').textContent()).toBe("default from the worker's input schema")
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await outputsOf(page)).toEqual(['hello'])
+
+    // A worker without a schema keeps the page's own example.
+    await page.close()
+    const plain = await openPlayground(`${server.url}/`)
+    expect(await plain.inputValue('#input')).toBe(FALLBACK_INPUT)
+    expect(await plain.locator('#input-source').textContent()).toContain('publishes no input schema')
+    expect(pageErrors).toEqual([])
+  })
+
+  it('fills required fields without defaults with placeholders, and optional ones only when they have a default', async () => {
+    const page = await openPlayground(`${requiredServer.url}/playground`)
+    expect(await inputJson(page)).toEqual({ name: '', count: 0, ratio: 0.5, on: false, tags: [], mode: 'fast', nested: { id: 1 }, level: 3 })
+    // A valid input: it runs.
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(pageErrors).toEqual([])
+  })
+
+  it('remembers the last input run from this page across reloads; reset brings back the schema default', async () => {
+    const page = await openPlayground(`${schemaServer.url}/`)
+    const mine = '{"prompt": "bye now", "maxTokens": 3}'
+    await page.fill('#input', mine)
+    expect(await page.locator('#input-source').textContent()).toBe('edited')
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await outputsOf(page)).toEqual(['bye'])
+
+    await page.reload()
+    expect(await page.inputValue('#input')).toBe(mine)
+    expect(await page.locator('#input-source').textContent()).toBe('last input used')
+    // Kept by origin and path: the page at /playground of the same server has its own.
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([`edgepod-playground:last-input:${schemaServer.url}/`])
+    await page.goto(`${schemaServer.url}/playground`)
+    expect(await inputJson(page)).toEqual(PROMPT_DEFAULT)
+    await page.goto(`${schemaServer.url}/`)
+    expect(await page.inputValue('#input')).toBe(mine)
+
+    expect(await page.locator('#reset').isVisible()).toBe(true)
+    await page.click('#reset')
+    expect(await inputJson(page)).toEqual(PROMPT_DEFAULT)
+    expect(await page.locator('#input-source').textContent()).toBe("default from the worker's input schema")
+    // Reset forgets the last input: the next load starts from the default too.
+    await page.reload()
+    expect(await inputJson(page)).toEqual(PROMPT_DEFAULT)
+
+    // Running the default unchanged keeps nothing: a changed schema's default would show next time.
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([])
+    expect(pageErrors).toEqual([])
+  })
+
+  it("a second run clears the first one's outputs, progress and final status before its own outputs arrive", async () => {
+    const page = await openPlayground(`${server.url}/`)
+    await page.fill('#input', '{"count": 3, "delay": 10}')
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await page.locator('#outputs li').count()).toBe(3)
+    const firstJob = await page.locator('#job-id').textContent()
+
+    // What the page does to its outputs, progress and status from here on, in order.
+    await page.evaluate(() => {
+      const log: Change[] = []
+      window.changes = log
+      new MutationObserver((records) => {
+        for (const { target, addedNodes, removedNodes } of records) {
+          const id = (target as Element).id
+          if (!['outputs', 'progress', 'status'].includes(id)) continue
+          const text = removedNodes.length > 0 && addedNodes.length === 0 ? `cleared ${removedNodes.length}` : (addedNodes[0]?.textContent ?? '')
+          log.push({ id, text, at: performance.now() })
+        }
+      }).observe(document.body, { childList: true, subtree: true })
+    })
+    await page.fill('#input', '{"count": 2, "delay": 100}')
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+
+    expect(await outputsOf(page)).toEqual([0, 1].map((i) => ({ i, text: `token ${i}` })))
+    expect(await page.locator('#count').textContent()).toBe('2')
+    expect(await page.locator('#progress').textContent()).toBe('{"i":1}')
+    expect(await page.locator('#events').textContent()).toBe('5')
+    expect(await page.locator('#job-id').textContent()).not.toBe(firstJob)
+    const changes = await page.evaluate(() => window.changes)
+    const order = changes.map(({ id, text }) => (id === 'outputs' && !text.startsWith('cleared') ? `output ${JSON.parse(text).i}` : `${id} ${text}`))
+    expect(order).toEqual([
+      'outputs cleared 3',
+      'progress -',
+      'status starting',
+      'status streaming',
+      ...[0, 1].flatMap((i) => [`output ${i}`, `progress {"i":${i}}`]),
+      'status COMPLETED',
+    ])
+    expect(pageErrors).toEqual([])
+  })
+
+  it("with a key required, shows the page's example, then the schema default once the key is typed", async () => {
+    const page = await openPlayground(`${keyedSchemaServer.url}/`)
+    expect(await page.inputValue('#input')).toBe(FALLBACK_INPUT)
+    expect(await page.locator('#input-source').textContent()).toContain('API key')
+    await page.fill('#key', 'secret-key')
+    await expect.poll(() => inputJson(page)).toEqual(PROMPT_DEFAULT)
+    expect(await page.locator('#input-source').textContent()).toBe("default from the worker's input schema")
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await outputsOf(page)).toEqual(['hello'])
+
+    // The tab keeps the key: a reload asks with it at once.
+    await page.reload()
+    await expect.poll(() => page.locator('#input').getAttribute('data-default')).toBe('schema')
+    expect(await inputJson(page)).toEqual(PROMPT_DEFAULT)
+
+    // An input typed before the key came is left alone; reset then gives the schema default.
+    await page.close()
+    const typed = await openPlayground(`${keyedSchemaServer.url}/playground`)
+    await typed.fill('#input', '{"prompt": "mine"}')
+    await typed.fill('#key', 'secret-key')
+    await expect.poll(() => typed.locator('#input').getAttribute('data-default')).toBe('schema')
+    expect(await typed.inputValue('#input')).toBe('{"prompt": "mine"}')
+    await typed.click('#reset')
+    expect(await inputJson(typed)).toEqual(PROMPT_DEFAULT)
+    expect(pageErrors).toEqual([])
+  })
+
+  it('brings its own icon: a valid inline SVG, and the browser never asks for /favicon.ico', async () => {
+    const page = await openPlayground(`${schemaServer.url}/`)
+    expect(await page.locator('link[rel=icon]').count()).toBe(1)
+    const href = await page.locator('link[rel=icon]').getAttribute('href')
+    expect(href).toMatch(/^data:image\/svg\+xml,/)
+    // The browser decodes it as an image.
+    const size = await page.evaluate(async (src) => {
+      const image = new Image()
+      image.src = src
+      await image.decode()
+      return [image.naturalWidth, image.naturalHeight]
+    }, href!)
+    expect(size).toEqual([32, 32])
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    // Chromium asks for /favicon.ico as a page without an icon finishes loading (once per browser):
+    // every page of this file has been loaded and run by now.
+    expect(requested).toContain('/stream')
+    expect(requested).not.toContain('/favicon.ico')
+    expect(pageErrors).toEqual([])
+  })
 })
 
 describe('withPlayground', () => {
@@ -176,8 +378,9 @@ describe('withPlayground', () => {
     expect(root.headers.get('cache-control')).toBe('no-store')
     const html = await root.text()
     expect(html).toMatch(/^<!doctype html>/)
-    // Self-contained: no external script, style or image.
-    expect(html).not.toMatch(/\b(src|href)=/)
+    // Self-contained: no external script, style or image; the icon is a data: URL.
+    expect(html).not.toMatch(/\b(src|href)="(?!data:)/)
+    expect(html).toMatch(/<link rel="icon" type="image\/svg\+xml" href="data:image\/svg\+xml,/)
     expect(await (await fetch(`${server.url}/playground`)).text()).toBe(html)
 
     const head = await fetch(`${server.url}/`, { method: 'HEAD' })
@@ -189,6 +392,24 @@ describe('withPlayground', () => {
     expect(await run.json()).toMatchObject({ code: 'method_not_allowed' })
     expect((await fetch(`${server.url}/`, { method: 'POST' })).status).toBe(404)
     expect((await fetch(`${server.url}/health`)).status).toBe(200)
+  })
+
+  it("renders the schema's default into the page, and answers the page's own JSON request for it, with the key", async () => {
+    const html = await (await fetch(`${schemaServer.url}/playground`)).text()
+    const box = /<textarea id="input"[^>]*data-default="schema"[^>]*>([^<]*)<\/textarea>/.exec(html)
+    expect(JSON.parse(box![1]!.replaceAll('&#34;', '"'))).toEqual(PROMPT_DEFAULT)
+
+    const json = { Accept: 'application/json' }
+    for (const path of ['/', '/playground']) {
+      const locked = await fetch(`${keyedSchemaServer.url}${path}`, { headers: json })
+      expect(locked.status).toBe(401)
+      expect(await locked.json()).toEqual({ source: 'locked' })
+      const open = await fetch(`${keyedSchemaServer.url}${path}`, { headers: { ...json, Authorization: 'Bearer secret-key' } })
+      expect(open.status).toBe(200)
+      expect(open.headers.get('cache-control')).toBe('no-store')
+      expect(await open.json()).toEqual({ source: 'schema', example: PROMPT_DEFAULT })
+    }
+    expect(await (await fetch(`${server.url}/playground`, { headers: json })).json()).toEqual({ source: 'none' })
   })
 
   it("leaves a worker's own / alone, serving the page at /playground only", async () => {
@@ -218,7 +439,8 @@ describe('withPlayground', () => {
     const wrapped = withPlayground(probe)
     expect((await wrapped.fetch(new Request('http://localhost/'), env, ctx)).headers.get('content-type')).toContain('text/html')
     expect(await (await wrapped.fetch(new Request('http://localhost/x'), env, ctx)).text()).toBe('worker')
-    expect(seen).toEqual([['/', env, ctx], ['/x', env, ctx]])
+    // The page asks the worker for its input schema with the same env and context.
+    expect(seen).toEqual([['/', env, ctx], ['/openapi.json', env, ctx], ['/x', env, ctx]])
 
     const off = withPlayground(probe, { enabled: false })
     expect((await off.fetch(new Request('http://localhost/'))).status).toBe(404)
