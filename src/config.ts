@@ -5,7 +5,7 @@
  */
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Job } from './types.ts'
-import type { Aggregation } from './engine/aggregate.ts'
+import type { Reducer } from './engine/aggregate.ts'
 import type { EngineOptions } from './engine/engine.ts'
 import type { AppOptions } from './http/route.ts'
 import type { CorsOptions } from './http/cors.ts'
@@ -22,26 +22,42 @@ import { memoryStore } from './store/memory/memory-store.ts'
  */
 export type Handler<TInput = any, TEnv = any, TResult = unknown> = (job: Job<TInput, TEnv>) => TResult
 
-/**
- * What one output of a handler returning `TResult` is: the item of a stream (a generator, an
- * iterable, a `ReadableStream`; a byte stream becomes text), or the returned value itself.
- */
-export type HandlerOutputOf<TResult> =
-  Awaited<TResult> extends infer R
-    ? R extends string | readonly unknown[]
-      ? R
-      : R extends ReadableStream<infer Y>
-        ? Y extends Uint8Array ? string : Y
-        : R extends AsyncIterable<infer Y> | Iterable<infer Y>
-          ? Y
-          : R
-    : never
-
 /** RunPod's concurrency modifier: called with the current concurrency, returns the wanted one. */
 export type ConcurrencyModifier = number | ((current: number) => number)
 
-/** What `serverless.start` takes. */
-export interface WorkerConfig<TInput = any, TEnv = any, TResult = unknown> {
+/**
+ * A boolean option's type, the literal `TFlag` when that is one (see {@link WorkerConfig}); a
+ * conditional type rather than `TFlag & boolean`, so that a wrong value is reported against
+ * `boolean`, not against a type inferred from the wrong value itself.
+ */
+type FlagOption<TFlag> = TFlag extends boolean | undefined ? TFlag : boolean | undefined
+
+/**
+ * `aggregate`'s type, with `TAggregate` to infer its literal type from (see {@link WorkerConfig}):
+ * `unknown & T` is `T`. A reducer is also a `Reducer<TReduced>`, which types its `result` from
+ * `initial` as `start` infers `TReduced`. An intersection, not a conditional type like
+ * {@link FlagOption}: inference from a conditional type loses both a wide source (a `WorkerConfig`
+ * spread into `start`) and the reducer's contextual typing.
+ */
+type AggregateOptionOf<TAggregate, TReduced> = TAggregate & ('array' | 'concat' | 'none' | Reducer<TReduced> | undefined)
+
+/**
+ * What `serverless.start` takes. Past the first three, the type parameters are for `start` to
+ * infer, so that the worker's types follow the config: `TRequestInput` is the schema's input type
+ * (what a request sends, before defaults and transforms), `TAggregate`, `TReturnAggregateStream`
+ * and `TReturnAggregateStreamRunPod` the options' own (literal) types, and `TReduced` a reducer's
+ * result. Left `unknown`, each option takes what it always took.
+ */
+export interface WorkerConfig<
+  TInput = any,
+  TEnv = any,
+  TResult = unknown,
+  TRequestInput = unknown,
+  TAggregate = unknown,
+  TReduced = unknown,
+  TReturnAggregateStream = unknown,
+  TReturnAggregateStreamRunPod = unknown,
+> {
   /** The handler every job runs. */
   handler: Handler<TInput, TEnv, TResult>
   /**
@@ -49,20 +65,23 @@ export interface WorkerConfig<TInput = any, TEnv = any, TResult = unknown> {
    * it is answered 400 `invalid_input` with the issues, before any job exists, and `job.input` is
    * the validated value, typed from the schema.
    */
-  schema?: StandardSchemaV1<unknown, TInput> | undefined
+  schema?: StandardSchemaV1<TRequestInput, TInput> | undefined
+  // The aggregation options name type parameters only for `start` to infer their literal types
+  // (`true`, `'concat'`); left `unknown`, each is its plain type, so what they accept is unchanged.
   /**
    * Keep every yield of a streaming handler as the job's `output` array (otherwise `[]`).
    * @default false
    */
-  returnAggregateStream?: boolean | undefined
+  returnAggregateStream?: FlagOption<TReturnAggregateStream> | undefined
   /** RunPod's spelling of {@link WorkerConfig.returnAggregateStream}. */
-  return_aggregate_stream?: boolean | undefined
+  return_aggregate_stream?: FlagOption<TReturnAggregateStreamRunPod> | undefined
   /**
    * How a streaming handler's outputs become its `output`, when `returnAggregateStream` is not
    * enough: `'array'` (the same), `'concat'` (one string, for token streams), `'none'`, or a
-   * reducer `{ initial, reduce(result, output, index) }`. Takes precedence over `returnAggregateStream`.
+   * reducer `{ initial, reduce(result, output, index) }`, whose `result` is typed by `initial`.
+   * Takes precedence over `returnAggregateStream`.
    */
-  aggregate?: Aggregation | undefined
+  aggregate?: AggregateOptionOf<TAggregate, TReduced> | undefined
   /** Largest single output or progress value (UTF-8 bytes of its JSON). @default 1048576 */
   maxEventBytes?: number | undefined
   /**

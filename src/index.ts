@@ -10,7 +10,9 @@ export const serverless = { start, progressUpdate, progress_update: progressUpda
 
 export { start, progressUpdate } from './serverless.ts'
 export type { Worker } from './serverless.ts'
-export type { WorkerConfig, Handler, ConcurrencyModifier, HandlerOutputOf } from './config.ts'
+export type { WorkerConfig, Handler, ConcurrencyModifier } from './config.ts'
+export type { HandlerOutputOf, HandlerResultOf, AggregationOf } from './result-types.ts'
+export type { Aggregation, Reducer } from './engine/aggregate.ts'
 export type { CorsOptions } from './http/cors.ts'
 export type {
   ErrorDetail,

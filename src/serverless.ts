@@ -3,14 +3,19 @@
  * @module
  */
 import type { Hono } from 'hono'
-import type { HandlerOutputOf, WorkerConfig } from './config.ts'
+import type { WorkerConfig } from './config.ts'
+import type { AggregationOf, HandlerOutputOf, HandlerResultOf } from './result-types.ts'
 import { resolveConfig } from './config.ts'
 import { JobEngine } from './engine/engine.ts'
 import { NO_EXECUTION_CONTEXT, createApp } from './http/app.ts'
 import type { ExecutionContextLike, Job } from './types.ts'
 
-/** What `serverless.start` returns: a module's default export on Workers, Deno, Bun and Node. */
-export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown> {
+/**
+ * What `serverless.start` returns: a module's default export on Workers, Deno, Bun and Node. The
+ * type parameters are for the client (`createClient<typeof worker>`): what a request's `input`
+ * is, what one output is, and what the job's `output` in its status object is.
+ */
+export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown, TResult = unknown> {
   /** The fetch handler: `export default serverless.start(...)` is all a runtime needs. */
   fetch(request: Request, env?: TEnv, executionCtx?: ExecutionContextLike): Response | Promise<Response>
   /** The Hono app, to mount under another app: `app.route('/jobs', worker.app)`. */
@@ -18,11 +23,45 @@ export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown> {
   /** The job engine behind the routes, for tests and in-process use (not with a Durable Object store). */
   readonly engine: JobEngine
   /**
-   * Types only, never set: the job input and one output of this worker, so that a client can be
-   * typed from the worker with no annotation (`createClient<typeof worker>`).
+   * Types only, never set: the job input a request sends (the schema's input type, before its
+   * defaults and transforms) and one output of this worker, so that a client can be typed from
+   * the worker with no annotation (`createClient<typeof worker>`).
    */
   readonly '~types'?: { input: TInput; output: TOutput }
+  /**
+   * Types only, never set: the `output` of this worker's status objects (see `HandlerResultOf`),
+   * for the client's `runSync`, `status` and `cancel`. Beside `'~types'` rather than in it, so
+   * that a type written against `'~types'` alone still types a client; boxed, so that reading it
+   * back keeps an `undefined` in it (an optional property's own `undefined` is dropped then).
+   */
+  readonly '~result'?: { result: TResult }
 }
+
+/**
+ * The input a client sends to a worker: the schema's input type, or without a schema (nothing
+ * inferred: `unknown`) the handler's own input type.
+ */
+type RequestInputOf<TInput, TRequestInput> = unknown extends TRequestInput ? TInput : TRequestInput
+
+/**
+ * The worker `start` returns for a config of these types (the parameters of {@link WorkerConfig}),
+ * shared with the adapters' `start`, which must type their workers alike.
+ */
+export type WorkerOf<
+  TInput = any,
+  TEnv = any,
+  TResult = unknown,
+  TRequestInput = unknown,
+  TAggregate = unknown,
+  TReduced = unknown,
+  TReturnAggregateStream = unknown,
+  TReturnAggregateStreamRunPod = unknown,
+> = Worker<
+  TEnv,
+  RequestInputOf<TInput, TRequestInput>,
+  HandlerOutputOf<TResult>,
+  HandlerResultOf<TResult, AggregationOf<TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod>>
+>
 
 /**
  * Creates a worker serving RunPod's job API for `config.handler`.
@@ -34,13 +73,23 @@ export interface Worker<TEnv = any, TInput = unknown, TOutput = unknown> {
  * })
  * ```
  */
-export function start<TInput = any, TEnv = any, TResult = unknown>(
-  config: WorkerConfig<TInput, TEnv, TResult>
-): Worker<TEnv, TInput, HandlerOutputOf<TResult>> {
+export function start<
+  TInput = any,
+  TEnv = any,
+  TResult = unknown,
+  TRequestInput = unknown,
+  TAggregate = unknown,
+  TReduced = unknown,
+  TReturnAggregateStream = unknown,
+  TReturnAggregateStreamRunPod = unknown,
+>(
+  config: WorkerConfig<TInput, TEnv, TResult, TRequestInput, TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod>
+): WorkerOf<TInput, TEnv, TResult, TRequestInput, TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod> {
   if ((config as { durableObject?: unknown } | undefined)?.durableObject !== undefined) {
     throw new TypeError("edgepod: durableObject is an option of edgepod/cloudflare-workers: import { serverless } from 'edgepod/cloudflare-workers'")
   }
-  return workerOf(config as WorkerConfig) as Worker<TEnv, TInput, HandlerOutputOf<TResult>>
+  // The declared return type is the point: what a config's types make of the worker's.
+  return workerOf(config as WorkerConfig) as never
 }
 
 /** The worker of a config: its engine over its store (in memory unless told), and its app. */

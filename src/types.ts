@@ -73,11 +73,20 @@ export interface ErrorDetail {
   code?: string | undefined
 }
 
-/** The status object of `/status`, `/runsync` and the `done` event (which omits `output`). */
-export interface JobStatusObject {
+/**
+ * The status object of `/status`, `/runsync` and the `done` event (which omits `output`).
+ * `TOutput` is what `output` is (the `HandlerResultOf` of a worker's handler and aggregation);
+ * with the default, `unknown`, every status object is one, typed or not.
+ */
+export interface JobStatusObject<TOutput = unknown> {
   id: string
   status: JobStatus
-  output?: unknown
+  /**
+   * The job's result: a plain handler's returned value, or its stream's aggregate (RunPod's `[]`
+   * without one). Absent while a plain handler runs, when it returned nothing, and when a reducer
+   * failed.
+   */
+  output?: TOutput | undefined
   error?: string
   errorDetail?: ErrorDetail
   progress?: unknown

@@ -12,6 +12,7 @@ import type {
   JobRef,
   JobStatusObject,
   PurgeResult,
+  ResultOf,
   RunOptions,
   StreamRequest,
 } from './types.ts'
@@ -19,7 +20,8 @@ import type {
 /**
  * Makes a client for the worker at `options.baseUrl`. Every method sends `Authorization: Bearer`
  * when `apiKey` is set, and throws {@link EdgepodHttpError} for a non-2xx answer. Pass the
- * worker's type (`typeof worker`, a type-only import) to type inputs and outputs.
+ * worker's type (`typeof worker`, a type-only import) to type inputs (the schema's input type),
+ * stream outputs, and the `output` of status objects (see {@link ResultOf}).
  * @example
  * ```ts
  * import { createClient } from 'edgepod/client'
@@ -33,21 +35,23 @@ import type {
  */
 export function createClient<TWorker = AnyWorker>(options: ClientOptions): ClientOf<TWorker> {
   const transport = createTransport(options)
+  // The server's answers are trusted to be the worker's, as `stream` trusts its outputs to be.
+  type Status = JobStatusObject<ResultOf<TWorker>>
   const body = (input: unknown, run: RunOptions | undefined) =>
     jobRequestBody({ input, webhook: run?.webhook, policy: run?.policy, s3Config: run?.s3Config } as StreamRequest)
 
   return {
     run: (input, run) => transport.json<JobRef>({ method: 'POST', path: '/run', body: body(input, run), signal: run?.signal }),
     runSync: (input, run) =>
-      transport.json<JobStatusObject>({
+      transport.json<Status>({
         method: 'POST',
         path: '/runsync',
         query: { wait: run?.wait },
         body: body(input, run),
         signal: run?.signal,
       }),
-    status: (id, call) => transport.json<JobStatusObject>({ method: 'GET', path: jobPath('/status', idOf(id)), signal: call?.signal }),
-    cancel: (id, call) => transport.json<JobStatusObject>({ method: 'POST', path: jobPath('/cancel', idOf(id)), signal: call?.signal }),
+    status: (id, call) => transport.json<Status>({ method: 'GET', path: jobPath('/status', idOf(id)), signal: call?.signal }),
+    cancel: (id, call) => transport.json<Status>({ method: 'POST', path: jobPath('/cancel', idOf(id)), signal: call?.signal }),
     retry: (id, call) => transport.json<JobRef>({ method: 'POST', path: jobPath('/retry', idOf(id)), signal: call?.signal }),
     health: (call) => transport.json<HealthReport>({ method: 'GET', path: '/health', signal: call?.signal }),
     purgeQueue: (call) => transport.json<PurgeResult>({ method: 'POST', path: '/purge-queue', signal: call?.signal }),

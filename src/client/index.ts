@@ -26,6 +26,7 @@ export type {
   JobStream,
   OutputOf,
   PurgeResult,
+  ResultOf,
   RunOptions,
   RunSyncOptions,
   StreamOptions,

@@ -12,27 +12,49 @@ export type { ErrorDetail, HealthReport, JobPolicy, JobStatus, JobStatusObject }
 
 /**
  * Any worker, as far as the client's types care: something that may carry the phantom
- * `'~types'` of its handler's input and output. The default of {@link createClient}.
+ * `'~types'` of its request input and one output, and the phantom `'~result'` of its status
+ * objects' `output`. The default of {@link createClient}.
  */
 export interface AnyWorker {
   readonly '~types'?: { input: unknown; output: unknown }
+  readonly '~result'?: { result: unknown }
 }
 
 /**
- * The input type of a worker (`typeof worker`), from its phantom `'~types'`; `unknown` for a
- * worker that does not carry one.
+ * The input type of a worker (`typeof worker`), from its phantom `'~types'`: what a request
+ * sends, so the schema's *input* type (a field with a default is optional here, though the
+ * handler's `job.input` has it), or without a schema the handler's own input type; `unknown` for
+ * a worker that does not carry one.
  * @example
  * ```ts
- * type Input = InputOf<typeof worker> // { prompt: string }
+ * // schema: z.object({ prompt: z.string(), maxTokens: z.number().default(256) })
+ * type Input = InputOf<typeof worker> // { prompt: string; maxTokens?: number | undefined }
  * ```
  */
 export type InputOf<W> = W extends { readonly '~types'?: { input: infer I } } ? I : unknown
 
 /**
  * The type of one output of a worker (what its handler yields, or returns when it yields
- * nothing), from its phantom `'~types'`; `unknown` for a worker that does not carry one.
+ * nothing), from its phantom `'~types'`: what `client.stream` yields. `unknown` for a worker
+ * that does not carry one.
  */
 export type OutputOf<W> = W extends { readonly '~types'?: { output: infer O } } ? O : unknown
+
+/**
+ * The type of a worker's result: the `output` of its status objects, as `runSync`, `status` and
+ * `cancel` answer them, from its phantom `'~result'` (see `HandlerResultOf` in `edgepod`). For a
+ * plain handler, what it returns; for a streaming one, what its aggregation makes of its outputs:
+ * an array of them (`returnAggregateStream: true`, `aggregate: 'array'`), a `string`
+ * (`aggregate: 'concat'`), a reducer's result, or RunPod's empty array `[]` (no aggregation).
+ * `unknown` for a worker that does not carry one.
+ * @example
+ * ```ts
+ * // handler: async function* () { yield 'token' }, aggregate: 'concat'
+ * type Result = ResultOf<typeof worker> // string
+ * const { output } = await client.runSync(input) // string | undefined
+ * ```
+ */
+export type ResultOf<W> = W extends { readonly '~result'?: { result: infer R } } ? R : unknown
 
 /** The `fetch` the client calls; any WHATWG-compatible one (undici, a test double, a proxy agent). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>
@@ -155,16 +177,20 @@ export interface JobStream<T> extends AsyncIterableIterator<T, void, undefined> 
 /** The `code` of an {@link EdgepodHttpError}: the server's codes, plus `invalid_response` for an answer that is not the job API's. */
 export type ClientErrorCode = ErrorCode | 'invalid_response' | (string & {})
 
-/** The edgepod client: RunPod's job API as typed methods. */
-export interface EdgepodClient<TInput = unknown, TOutput = unknown> {
+/**
+ * The edgepod client: RunPod's job API as typed methods. `TInput` is what a request's `input` is,
+ * `TOutput` one output of a stream, `TResult` the `output` of a status object (see
+ * {@link InputOf}, {@link OutputOf}, {@link ResultOf}).
+ */
+export interface EdgepodClient<TInput = unknown, TOutput = unknown, TResult = unknown> {
   /** `POST /run`: queues a job. */
   run(input: TInput, options?: RunOptions): Promise<JobRef>
   /** `POST /runsync`: runs a job and answers its status object when it ends (or when `wait` passes). */
-  runSync(input: TInput, options?: RunSyncOptions): Promise<JobStatusObject>
+  runSync(input: TInput, options?: RunSyncOptions): Promise<JobStatusObject<TResult>>
   /** `GET /status/:id`: the job's status object. */
-  status(id: string, options?: CallOptions): Promise<JobStatusObject>
+  status(id: string, options?: CallOptions): Promise<JobStatusObject<TResult>>
   /** `POST /cancel/:id`: cancels the job; one already ended keeps its status. */
-  cancel(id: string, options?: CallOptions): Promise<JobStatusObject>
+  cancel(id: string, options?: CallOptions): Promise<JobStatusObject<TResult>>
   /** `POST /retry/:id`: re-runs a `FAILED` or `TIMED_OUT` job under the same id. */
   retry(id: string, options?: CallOptions): Promise<JobRef>
   /** `GET /health`: counts of jobs and workers. */
@@ -178,5 +204,5 @@ export interface EdgepodClient<TInput = unknown, TOutput = unknown> {
   stream(job: string | StreamRequest<TInput>, options?: StreamOptions): JobStream<TOutput>
 }
 
-/** An {@link EdgepodClient} typed from a worker type. */
-export type ClientOf<TWorker> = EdgepodClient<InputOf<TWorker>, OutputOf<TWorker>>
+/** An {@link EdgepodClient} typed from a worker type: its {@link InputOf}, {@link OutputOf} and {@link ResultOf}. */
+export type ClientOf<TWorker> = EdgepodClient<InputOf<TWorker>, OutputOf<TWorker>, ResultOf<TWorker>>
