@@ -1,11 +1,12 @@
 import { defineConfig } from 'vitest/config'
 
-// Tests and examples import 'edgepod' and run its sources, as Deno and Bun do.
-const conditions = ['source', 'module', 'node', 'development|production']
+// Tests and examples import 'edgepod' and run its sources (the package's private `edgepod-source`
+// export condition), never a dist/ that may be stale.
+const conditions = ['edgepod-source', 'module', 'node', 'development|production']
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['source'] } },
+  ssr: { resolve: { conditions, externalConditions: ['edgepod-source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Type tests (*.test-d.ts) hold the inference of job.input from schemas in place.

@@ -1,7 +1,8 @@
 // The `edgepod` command line, run as users run it: `node bin/edgepod.js ...` in a child process.
 import { spawn } from 'node:child_process'
+import { request as httpRequest } from 'node:http'
 import type { ChildProcessByStdio } from 'node:child_process'
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -57,18 +58,20 @@ function edgepod(test: TestContext, args: string[], cwd = root, env: Record<stri
     })
   )
 
-  /** Resolves once stdout matches `pattern`; fails if the process exits first. */
-  const printed = (pattern: RegExp) =>
+  /** Resolves once stdout (or stderr) matches `pattern`; fails if the process exits first. */
+  const printed = (pattern: RegExp, from: 'stdout' | 'stderr' = 'stdout') =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
+      const stream = from === 'stdout' ? child.stdout : child.stderr
+      const text = () => (from === 'stdout' ? stdout : stderr)
       const check = () => {
-        const found = stdout.match(pattern)
+        const found = text().match(pattern)
         if (!found) return false
-        child.stdout.off('data', check)
+        stream.off('data', check)
         resolve(found)
         return true
       }
       if (check()) return
-      child.stdout.on('data', check)
+      stream.on('data', check)
       void result.then(({ code }) => {
         if (!check()) reject(new Error(`edgepod exited (${code}) without printing ${pattern}:\n${stdout}\n${stderr}`))
       })
@@ -94,6 +97,148 @@ describe.concurrent('edgepod dev', () => {
 
     cli.child.kill('SIGINT')
     expect((await cli.result).code).toBe(0)
+  })
+})
+
+/** A project of its own, outside the repository, where `edgepod` is this package (linked). */
+async function linkedProject(): Promise<string> {
+  const project = await mkdtemp(join(tmpdir(), 'edgepod-project-'))
+  await mkdir(join(project, 'node_modules'))
+  await symlink(root, join(project, 'node_modules/edgepod'), 'dir')
+  await writeFile(join(project, 'package.json'), '{"type":"module"}')
+  return project
+}
+
+describe('edgepod dev reloads', () => {
+  let project = ''
+  beforeAll(async () => {
+    project = await linkedProject()
+  })
+  afterAll(async () => {
+    await rm(project, { recursive: true, force: true })
+  })
+
+  const worker = (imports: string[]) =>
+    [
+      "import { serverless } from 'edgepod'",
+      "import { handler } from './handler.ts'",
+      ...imports.map((file) => `import './${file}'`),
+      'export default serverless.start({ handler })',
+    ].join('\n')
+  const handler = (answer: string) => `export const handler = () => ${JSON.stringify(answer)}\n`
+  /**
+   * The output of a job, asked on a new connection: a pooled one may still be the old version's,
+   * closed by it (once it has answered, or when idle) but not yet seen closed by the client.
+   */
+  const ask = (url: string) =>
+    new Promise<unknown>((resolve, reject) => {
+      const request = httpRequest(`${url}/runsync`, { method: 'POST', agent: false }, (response) => {
+        let body = ''
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
+        response.on('end', () => resolve((JSON.parse(body) as { output?: unknown }).output))
+      })
+      request.on('error', reject)
+      request.end('{"input":{}}')
+    })
+  /** A pattern for the `n`th line of stdout that matches `line`. */
+  const nth = (n: number, line: string) => new RegExp(`(?:^${line}$[^]*?){${n}}`, 'm')
+
+  it('on a change to the worker or what it imports, on the same port; a broken version leaves the last one serving', async (test) => {
+    await writeFile(join(project, 'worker.ts'), worker([]))
+    await writeFile(join(project, 'handler.ts'), handler('first'))
+    const cli = edgepod(test, ['dev', 'worker.ts', '--port', '0', '--no-playground'], project)
+    const [, url] = await cli.printed(/^edgepod: serving worker\.ts at (http:\/\/\S+)$/m)
+    expect(await ask(url!)).toBe('first')
+
+    // An imported file changes: the new version answers at the same URL.
+    await writeFile(join(project, 'handler.ts'), handler('second'))
+    await cli.printed(nth(1, 'edgepod: reloaded worker\\.ts'))
+    expect(cli.child.exitCode).toBe(null)
+    expect(await ask(url!)).toBe('second')
+
+    // A syntax error: the terminal shows where, and the last good version goes on answering.
+    await writeFile(join(project, 'handler.ts'), 'export const handler = () => {\n  return "third" "fourth"\n}\n')
+    const [explained] = await cli.printed(/^handler\.ts:2:18: SyntaxError: .*\n.*\n.*\^$/m, 'stderr')
+    expect(explained).toContain('  2 |   return "third" "fourth"')
+    await cli.printed(/still serving the last version that loaded/, 'stderr')
+    expect(await ask(url!)).toBe('second')
+
+    // Fixed, with a new import: that file is watched from then on.
+    await writeFile(join(project, 'extra.ts'), 'export {}\n')
+    await writeFile(join(project, 'worker.ts'), worker(['extra.ts']))
+    await writeFile(join(project, 'handler.ts'), handler('third'))
+    await cli.printed(nth(2, 'edgepod: reloaded worker\\.ts'))
+    expect(await ask(url!)).toBe('third')
+    await writeFile(join(project, 'extra.ts'), 'export const changed = true\n')
+    await cli.printed(nth(3, 'edgepod: reloaded worker\\.ts'))
+    expect(await ask(url!)).toBe('third')
+
+    cli.child.kill('SIGINT')
+    expect((await cli.result).code).toBe(0)
+  }, 30_000)
+
+  it('answers 503 until a worker that failed to load is fixed', async (test) => {
+    const dir = await mkdtemp(join(project, 'broken-'))
+    await writeFile(join(dir, 'handler.ts'), handler('fixed'))
+    await writeFile(join(dir, 'worker.ts'), "import { serverless } from 'edgepod'\nexport default serverless.start({ handler: undefined })\n")
+    const cli = edgepod(test, ['dev', 'worker.ts', '--port', '0', '--no-playground'], dir)
+    const [explained] = await cli.printed(/^worker\.ts:2:27: TypeError: edgepod: serverless\.start needs a handler function.*$/m, 'stderr')
+    expect(explained).toBeDefined()
+    // The port is held all along; with nothing loaded it says why.
+    const [, url] = await cli.printed(/nothing to serve at (http:\/\/\S+) until worker\.ts loads/, 'stderr')
+    const unavailable = await fetch(`${url}/health`)
+    expect(unavailable.status).toBe(503)
+    expect(await unavailable.text()).toContain('worker.ts did not load')
+    await writeFile(join(dir, 'worker.ts'), worker([]))
+    await cli.printed(new RegExp(`^edgepod: serving worker\\.ts at ${url}$`, 'm'))
+    expect(await ask(url!)).toBe('fixed')
+    cli.child.kill('SIGTERM')
+    expect((await cli.result).code).toBe(0)
+  }, 30_000)
+})
+
+describe.concurrent('a worker that fails to load', () => {
+  let project = ''
+  beforeAll(async () => {
+    project = await linkedProject()
+  })
+  afterAll(async () => {
+    await rm(project, { recursive: true, force: true })
+  })
+
+  it('is shown at its place in the user\'s file, without edgepod\'s frames: a bad option', async (test) => {
+    const worker = ["import { serverless } from 'edgepod'", '', 'export default serverless.start({', '  handler: () => 1,', '  maxEventBytes: -1,', '})', '']
+    await writeFile(join(project, 'options.ts'), worker.join('\n'))
+    const { code, stderr } = await edgepod(test, ['run', 'options.ts', '--input', '{}'], project).result
+    expect(code).toBe(1)
+    expect(stderr).toBe(
+      [
+        'edgepod: could not load options.ts:',
+        'options.ts:3:27: TypeError: edgepod: maxEventBytes must be a positive number, got -1',
+        '  3 | export default serverless.start({',
+        '    |                           ^',
+        '',
+      ].join('\n')
+    )
+  })
+
+  it('is shown at its place: an error thrown by a module the worker imports', async (test) => {
+    await writeFile(join(project, 'thrower.ts'), "import './model.ts'\nexport default { fetch: () => new Response() }\n")
+    await writeFile(join(project, 'model.ts'), "const weights = undefined as unknown as { load(): void }\nweights.load()\n")
+    const { code, stderr } = await edgepod(test, ['run', 'thrower.ts', '--input', '{}'], project).result
+    expect(code).toBe(1)
+    expect(stderr).toMatch(/^edgepod: could not load thrower\.ts:\nmodel\.ts:2:9: TypeError: Cannot read properties of undefined \(reading 'load'\)\n  2 \| weights\.load\(\)\n/)
+    expect(stderr).not.toContain('    at ')
+  })
+
+  it('is shown at its place: a JavaScript syntax error, which Node reports without a file', async (test) => {
+    await writeFile(join(project, 'syntax.js'), "import './broken.js'\nexport default { fetch: () => new Response() }\n")
+    await writeFile(join(project, 'broken.js'), 'export const answer = {\n  value: 1\n  other: 2\n}\n')
+    const { code, stderr } = await edgepod(test, ['run', 'syntax.js', '--input', '{}'], project).result
+    expect(code).toBe(1)
+    expect(stderr).toBe(
+      ["edgepod: could not load syntax.js:", "broken.js:3:3: SyntaxError: Unexpected identifier 'other'", '  3 |   other: 2', '    |   ^', ''].join('\n')
+    )
   })
 })
 
@@ -157,8 +302,9 @@ describe.concurrent('edgepod run', () => {
 
 describe.concurrent('usage', () => {
   it('prints the help with --help, and explains usage errors with exit code 2', async (test) => {
-    const [help, unknown, noFile, missingFile, notAWorker, bothInputs] = await Promise.all([
+    const [help, version, unknown, noFile, missingFile, notAWorker, bothInputs] = await Promise.all([
       edgepod(test, ['--help']).result,
+      edgepod(test, ['--version']).result,
       edgepod(test, ['serve', 'examples/tokens.ts']).result,
       edgepod(test, ['dev']).result,
       edgepod(test, ['run', 'test/fixtures/missing.ts', '--input', '1']).result,
@@ -167,6 +313,8 @@ describe.concurrent('usage', () => {
     ])
     expect(help.code).toBe(0)
     expect(help.stdout).toContain('edgepod dev <file>')
+    const { version: packageVersion } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { version: string }
+    expect(version).toMatchObject({ code: 0, stdout: `edgepod ${packageVersion}\n` })
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toContain('unknown command "serve"')
     expect(unknown.stderr).toContain('usage: edgepod dev <file>')

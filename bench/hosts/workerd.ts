@@ -25,7 +25,7 @@ const bundle = await build({
   write: false,
   format: 'esm',
   platform: 'neutral',
-  conditions: ['workerd', 'worker', 'browser'],
+  conditions: ['edgepod-source', 'workerd', 'worker', 'browser'],
   mainFields: ['module', 'main'],
   target: 'es2022',
   define,

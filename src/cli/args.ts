@@ -28,7 +28,7 @@ export interface RunCommand {
 }
 
 /** What the command line asks for. */
-export type Command = { name: 'help' } | DevCommand | RunCommand
+export type Command = { name: 'help' } | { name: 'version' } | DevCommand | RunCommand
 
 /** RunPod's local test server port. */
 const DEFAULT_PORT = 8000
@@ -42,6 +42,7 @@ export function parseCommand(argv: readonly string[]): Command {
   const [name, ...args] = argv
   if (name === undefined) throw usageError('missing command')
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' }
+  if (name === '--version' || name === '-v' || name === 'version') return { name: 'version' }
   if (name === 'dev') {
     const playground = { type: 'boolean', default: true } as const
     const options = { port: { type: 'string' }, host: { type: 'string' }, playground, help } as const

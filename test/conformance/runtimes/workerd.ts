@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { Launcher, RuntimeServer } from './runtime.ts'
@@ -45,10 +45,23 @@ const quietEnv = {
 }
 
 /**
+ * `[alias]` lines that make wrangler bundle edgepod's sources for `edgepod` and each `edgepod/*`
+ * (the package's `edgepod-source` export condition, which wrangler has no option to turn on).
+ */
+async function sourceAliases(): Promise<string[]> {
+  const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> }
+  const lines = ['[alias]']
+  for (const [subpath, entry] of Object.entries(pkg.exports)) {
+    const source = (entry as { 'edgepod-source'?: string })['edgepod-source']
+    if (source) lines.push(`${JSON.stringify(`edgepod${subpath.slice(1)}`)} = ${JSON.stringify(resolve(root, source))}`)
+  }
+  return lines
+}
+
+/**
  * Serves `workerFile` with `wrangler dev` (Miniflare driving workerd) on a free port, from a config
  * generated into a temporary directory, so that wrangler's `.wrangler/` state and bundles, and its
- * logs, stay out of the repository. Wrangler resolves `edgepod` through the package's `workerd`
- * export condition, so it bundles edgepod's sources.
+ * logs, stay out of the repository. Wrangler bundles edgepod's sources, through {@link sourceAliases}.
  */
 export async function launchWorkerd(workerFile: string, options: WorkerdOptions = {}): Promise<RuntimeServer> {
   const dir = await mkdtemp(join(tmpdir(), 'edgepod-workerd-'))
@@ -62,6 +75,8 @@ export async function launchWorkerd(workerFile: string, options: WorkerdOptions 
       `compatibility_flags = ${JSON.stringify(options.compatibilityFlags ?? [])}`,
       '',
       ...(options.extraConfig ?? []),
+      '',
+      ...(await sourceAliases()),
       '',
     ].join('\n')
   )

@@ -1,0 +1,27 @@
+// `npm run build` (and `prepare`, so that installs from a git URL or a folder get it): compiles src/
+// into dist/, the only code the package ships. Plain JavaScript, so that it runs before anything
+// is built.
+import { execFileSync } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const dist = join(root, 'dist')
+
+// A file deleted from src/ must not live on in the package.
+rmSync(dist, { recursive: true, force: true })
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' })
+
+// tsc rewrites `./x.ts` to `./x.js` in the JavaScript it emits, but not in declarations; TypeScript
+// releases before 5.7, and tools that read declarations without resolving like tsc, want `.js`.
+const relativeTs = /((?:from|import)\s*\(?\s*['"]\.\.?\/[^'"]*?)\.ts(['"])/g
+for (const entry of readdirSync(dist, { recursive: true, withFileTypes: true })) {
+  if (!entry.isFile() || !entry.name.endsWith('.d.ts')) continue
+  const path = join(entry.parentPath, entry.name)
+  const text = readFileSync(path, 'utf8')
+  const rewritten = text.replace(relativeTs, '$1.js$2')
+  if (rewritten !== text) writeFileSync(path, rewritten)
+}
