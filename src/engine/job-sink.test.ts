@@ -27,7 +27,7 @@ describe('limits that never lose data silently', () => {
       output: ['small'],
       errorDetail: { type: 'PayloadTooLargeError', code: 'payload_too_large' },
     })
-    expect(status.error).toBe('output 2 is 202 bytes, over the limit of 100 for one event')
+    expect(status.error).toBe("output 2 is 202 bytes, over the limit of 100 for one event (the worker's maxEventBytes option raises it)")
     expect(logOf(engine, record).events.map((e) => e.type)).toEqual(['output', 'done'])
   })
 
@@ -42,6 +42,7 @@ describe('limits that never lose data silently', () => {
     const { status } = await runOnce({ handler: yields(...outputs), returnAggregateStream: true, maxResultBytes: 200 })
     expect(status.status).toBe('FAILED')
     expect(status.errorDetail?.code).toBe('payload_too_large')
+    expect(status.error).toMatch(/^output \d+ takes the job's outputs over the limit of 200 bytes \(the worker's maxResultBytes option raises it\)$/)
     const kept = status.output as string[]
     expect(kept.length).toBeGreaterThan(0)
     expect(kept).toEqual(outputs.slice(0, kept.length))
@@ -101,6 +102,7 @@ describe('limits that never lose data silently', () => {
     })
     expect(status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
     expect(status).not.toHaveProperty('output')
+    expect(status.error).toMatch(/^progress is \d+ bytes, over the limit of 100 for one event \(the worker's maxEventBytes option raises it\)$/)
     expect(caught).toMatchObject({ name: 'RangeError', code: 'payload_too_large' })
   })
 })
@@ -160,7 +162,7 @@ describe('aggregation you can choose', () => {
     const quoted = { q: '"'.repeat(30) }
     const tight = await runOnce({ handler: yields(quoted, quoted), aggregate: 'concat', maxResultBytes: 200 })
     expect(tight.status).toMatchObject({ status: 'FAILED', errorDetail: { code: 'payload_too_large' } })
-    expect(tight.status.error).toBe('the aggregate is 266 bytes, over the limit of 200')
+    expect(tight.status.error).toBe("the aggregate is 266 bytes, over the limit of 200 (the worker's maxResultBytes option raises it)")
     const reduced = await runOnce({
       handler: yields(1, 2, 3),
       aggregate: { initial: '', reduce: (text: string) => text + 'w'.repeat(100) },

@@ -97,7 +97,7 @@ export class JobSink implements HandlerSink {
     if (json === undefined) return false
     const { maxEventBytes, maxResultBytes } = this.#options
     const bytes = bytesOverEventLimit(json, maxEventBytes)
-    if (bytes !== undefined) return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`))
+    if (bytes !== undefined) return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event (the worker's maxEventBytes option raises it)`))
     const admitted = this.#budget.admit(json, this)
     if (admitted === true) return this.#accept(value, json)
     if (admitted === false) return this.#overBudget(false, maxResultBytes)
@@ -113,7 +113,7 @@ export class JobSink implements HandlerSink {
     const bytes = bytesOverEventLimit(json, maxEventBytes)
     if (bytes !== undefined) {
       // As for an output: the job ends FAILED with payload_too_large, and the handler is stopped.
-      const detail = jobErrors.payloadTooLarge(`progress is ${bytes} bytes, over the limit of ${maxEventBytes} for one event`)
+      const detail = jobErrors.payloadTooLarge(`progress is ${bytes} bytes, over the limit of ${maxEventBytes} for one event (the worker's maxEventBytes option raises it)`)
       this.#refuse(detail)
       throw Object.assign(new RangeError(detail.message), { code: detail.code })
     }
@@ -166,7 +166,7 @@ export class JobSink implements HandlerSink {
       }
       const bytes = utf8Length(json)
       if (bytes > maxResultBytes) {
-        return this.#run.end({ status: 'FAILED', error: jobErrors.payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${maxResultBytes}`) }, true)
+        return this.#run.end({ status: 'FAILED', error: jobErrors.payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${maxResultBytes} (the worker's maxResultBytes option raises it)`) }, true)
       }
     }
     this.#run.end({ status: 'COMPLETED' }, true)
@@ -191,7 +191,7 @@ export class JobSink implements HandlerSink {
   }
 
   #overBudget(isResult: boolean, maxResultBytes: number): false {
-    return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes`))
+    return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes (the worker's maxResultBytes option raises it)`))
   }
 
   /** The handler may still be suspended here, so its end goes through the bounded stop. */

@@ -87,7 +87,7 @@ async function readLimited(request: Request, maxBytes: number, tooLarge: () => W
 
 /** Reads the body as JSON; 413 `payload_too_large` past `maxBytes`, 400 `invalid_json` if it is not JSON. */
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const tooLarge = () => new WorkerError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes`)
+  const tooLarge = () => new WorkerError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes (the worker's maxBodyBytes option raises it)`)
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) {
     await discard(request.body?.getReader(), maxBytes)

@@ -181,7 +181,9 @@ for (const name of chosen) {
     // mid-upload broke the connection behind a Durable Object forward and wrangler's dev proxy.
     it('refuses a body over the limit with 413', async () => {
       const response = await post('/run', { input: 'x'.repeat(300_000) })
-      expect([response.status, (await response.json()).code]).toEqual([413, 'payload_too_large'])
+      const body = await response.json()
+      expect([response.status, body.code]).toEqual([413, 'payload_too_large'])
+      expect(body.error).toMatch(/maxBodyBytes/)
     })
   })
 }

@@ -483,7 +483,7 @@ describe('bodies over the limit on a real Node server', () => {
     const text = await withinHangLimit(answer, 'an unfinished oversized upload')
     socket.destroy()
     expect(text).toMatch(/^HTTP\/1\.1 413 /)
-    expect(text.slice(text.indexOf('{'))).toBe(`{"error":"the request body is over the limit of ${LIMIT} bytes","code":"payload_too_large"}`)
+    expect(text.slice(text.indexOf('{'))).toBe(`{"error":"the request body is over the limit of ${LIMIT} bytes (the worker's maxBodyBytes option raises it)","code":"payload_too_large"}`)
   })
 })
 
