@@ -2,11 +2,11 @@ import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import type { Browser } from 'playwright-core'
 
-/** Debian's chromium (scripts/ensure-chromium.sh installs it), or CHROMIUM_PATH. */
+/** Debian's chromium (scripts/ensure-debian-packages.sh installs it), or CHROMIUM_PATH. */
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 
 /** Thrown by a browser test when Chromium is missing: it must fail, never skip. */
-export const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash scripts/ensure-chromium.sh\` (Debian's chromium package) and run the tests again`
+export const MISSING_CHROMIUM = `Chromium is not installed at ${CHROMIUM}: run \`bash scripts/ensure-debian-packages.sh\` (Debian's chromium package) and run the tests again`
 
 /**
  * Headless Chromium as root on a machine with no network: no sandbox, and none of the background

@@ -7,35 +7,58 @@ import type { RuntimeServer } from './runtime.ts'
 /** The repository root: runtimes run from here, so `edgepod` resolves to this package. */
 export const root = fileURLToPath(new URL('../../..', import.meta.url))
 
+/** Options of {@link spawnServer}. */
+export interface SpawnServerOptions {
+  /** What the command prints once it serves, with the URL as the first group. */
+  ready: RegExp
+  env?: Record<string, string>
+  /** @default 30_000 */
+  startTimeout?: number
+  /** @default the repository root */
+  cwd?: string
+  /**
+   * Run it as the leader of its own process group, and stop the whole group: for a command that
+   * serves from a child of its own (`npx`, `npm start`), which a signal to it alone would orphan.
+   */
+  group?: boolean
+}
+
 /**
  * Spawns a runtime and resolves once it prints a URL matching `ready` (on stdout or stderr), with
  * the URL rewritten to 127.0.0.1. Rejects with everything it printed if it exits or takes longer
  * than `startTimeout`.
  */
-export function spawnServer(
-  command: string,
-  args: string[],
-  options: { ready: RegExp; env?: Record<string, string>; startTimeout?: number }
-): Promise<RuntimeServer> {
-  const child = spawn(command, args, {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+export function spawnServer(command: string, args: string[], options: SpawnServerOptions): Promise<RuntimeServer> {
+  const spawnOptions = { cwd: options.cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...options.env } }
+  let child: ChildProcessByStdio<null, Readable, Readable>
+  let stopChild: () => Promise<void>
+  if (options.group) {
+    ;({ child, stop: stopChild } = spawnGroup(command, args, spawnOptions))
+  } else {
+    const own = spawn(command, args, { ...spawnOptions, stdio: ['ignore', 'pipe', 'pipe'] })
+    const exited = new Promise<void>((resolve) => own.once('exit', () => resolve()))
+    child = own
+    stopChild = async () => {
+      own.kill('SIGTERM')
+      const forced = setTimeout(() => own.kill('SIGKILL'), 5_000)
+      await exited
+      clearTimeout(forced)
+    }
+  }
   let output = ''
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   return new Promise((resolve, reject) => {
     const fail = (why: string) => {
       clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(new Error(`${command} ${args.join(' ')}: ${why}\n${output}`))
+      void stopChild().finally(() => reject(new Error(`${command} ${args.join(' ')}: ${why}\n${output}`)))
     }
     const timer = setTimeout(() => fail('did not print its URL in time'), options.startTimeout ?? 30_000)
+    const onEarlyExit = (code: number | null) => fail(`exited with ${code} before it was ready`)
     const onData = (chunk: Buffer) => {
       output += chunk.toString()
       const match = options.ready.exec(output)
       if (!match?.[1]) return
       clearTimeout(timer)
+      child.off('exit', onEarlyExit)
       child.stdout.off('data', onData)
       child.stderr.off('data', onData)
       // Keep draining the pipes so a chatty runtime never blocks on a full one.
@@ -43,19 +66,11 @@ export function spawnServer(
       child.stderr.resume()
       const url = new URL(match[1])
       url.hostname = '127.0.0.1'
-      resolve({
-        url: url.origin,
-        stop: async () => {
-          child.kill('SIGTERM')
-          const forced = setTimeout(() => child.kill('SIGKILL'), 5_000)
-          await exited
-          clearTimeout(forced)
-        },
-      })
+      resolve({ url: url.origin, stop: stopChild })
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
-    child.once('exit', (code) => fail(`exited with ${code} before it was ready`))
+    child.once('exit', onEarlyExit)
   })
 }
 

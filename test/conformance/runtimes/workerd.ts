@@ -18,6 +18,12 @@ export interface WorkerdOptions {
   extraConfig?: string[]
   /** Where Durable Object storage lives; kept after stop(), so a relaunch finds it. @default a temporary one */
   stateDir?: string
+  /**
+   * Bundle this repository's sources for `edgepod` (the package's `edgepod-source` condition); false
+   * leaves wrangler to resolve it from the worker's own node_modules, as a user's project does.
+   * @default true
+   */
+  sourceAliases?: boolean
 }
 
 /** The lines that bind edgepod's Durable Object store as `EDGEPOD_JOBS`, with its migration. */
@@ -76,7 +82,7 @@ export async function launchWorkerd(workerFile: string, options: WorkerdOptions 
       '',
       ...(options.extraConfig ?? []),
       '',
-      ...(await sourceAliases()),
+      ...(options.sourceAliases === false ? [] : await sourceAliases()),
       '',
     ].join('\n')
   )
