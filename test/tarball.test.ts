@@ -165,11 +165,16 @@ describe('TypeScript consumers, against the shipped declarations', () => {
 })
 
 describe('Bun and Deno', () => {
-  it('Bun serves the TypeScript worker with edgepod/bun', async () => {
-    const server = await spawnServer(bin('bun'), ['run', 'bun-server.ts'], { cwd: consumer, env: { PORT: '0' }, ready: /serving at (http:\/\/\S+)/ })
+  it('Bun, installed with bun add, serves the TypeScript worker with edgepod/bun', async () => {
+    const dir = join(work, 'bun-project')
+    await mkdir(dir)
+    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'bun-project', private: true, type: 'module' }))
+    for (const file of ['worker.ts', 'bun-server.ts']) await cp(join(fixtures, file), join(dir, file))
+    await run(bin('bun'), ['add', tarball], { cwd: dir })
+    const server = await spawnServer(bin('bun'), ['run', 'bun-server.ts'], { cwd: dir, env: { PORT: '0' }, ready: /serving at (http:\/\/\S+)/ })
     servers.push(server)
     expect(await runSync(server.url, { prompt: 'bun' })).toMatchObject({ status: 'COMPLETED', output: ['bun 0', 'bun 1'] })
-  })
+  }, 60_000)
 
   it("Deno serves the worker's default export with deno serve, from node_modules", async () => {
     const server = await spawnServer(bin('deno'), ['serve', '--allow-env', '--allow-net', '--port', '0', 'worker.ts'], {
