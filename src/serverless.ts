@@ -64,16 +64,11 @@ export type WorkerOf<
 >
 
 /**
- * Creates a worker serving RunPod's job API for `config.handler`.
- * @example
- * ```ts
- * export default serverless.start({
- *   handler: async function* (job) { for (let i = 0; i < 5; i++) yield `token ${i}` },
- *   returnAggregateStream: true,
- * })
- * ```
+ * The type of `serverless.start`, taking the options of {@link WorkerConfig} and `TOptions` beside
+ * them (an adapter's own, such as Cloudflare's `durableObject`). Its type parameters are for the
+ * call to infer from the config (see {@link WorkerConfig}); the worker's types follow from them.
  */
-export function start<
+export type StartFunction<TOptions = unknown> = <
   TInput = any,
   TEnv = any,
   TResult = unknown,
@@ -83,12 +78,24 @@ export function start<
   TReturnAggregateStream = unknown,
   TReturnAggregateStreamRunPod = unknown,
 >(
-  config: WorkerConfig<TInput, TEnv, TResult, TRequestInput, TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod>
-): WorkerOf<TInput, TEnv, TResult, TRequestInput, TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod> {
+  config: WorkerConfig<TInput, TEnv, TResult, TRequestInput, TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod> & TOptions
+) => WorkerOf<TInput, TEnv, TResult, TRequestInput, TAggregate, TReduced, TReturnAggregateStream, TReturnAggregateStreamRunPod>
+
+/**
+ * Creates a worker serving RunPod's job API for `config.handler`.
+ * @example
+ * ```ts
+ * export default serverless.start({
+ *   handler: async function* (job) { for (let i = 0; i < 5; i++) yield `token ${i}` },
+ *   returnAggregateStream: true,
+ * })
+ * ```
+ */
+export const start: StartFunction = (config) => {
   if ((config as { durableObject?: unknown } | undefined)?.durableObject !== undefined) {
     throw new TypeError("edgepod: durableObject is an option of edgepod/cloudflare-workers: import { serverless } from 'edgepod/cloudflare-workers'")
   }
-  // The declared return type is the point: what a config's types make of the worker's.
+  // The declared type is the point: what a config's types make of the worker's.
   return workerOf(config as WorkerConfig) as never
 }
 
