@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages the tests drive are installed: chromium (test/browser.test.ts and
 # the playground, through playwright-core), curl and jq (the README's shell examples, run as
-# printed by test/docs.test.ts). Does nothing when they are all there; exits non-zero when it
+# printed by test/docs.test.ts), redis-server and redis-cli (the Redis store's tests and the fleet,
+# which start their own servers; redis-tools comes with redis-server). Does nothing when they are all there; exits non-zero when it
 # cannot install one.
 set -euo pipefail
 
 # command (or absolute path) → the Debian package that provides it
-wanted=("/usr/bin/chromium chromium" "curl curl" "jq jq")
+wanted=("/usr/bin/chromium chromium" "curl curl" "jq jq" "redis-server redis-server" "redis-cli redis-tools")
 
 missing=()
 for entry in "${wanted[@]}"; do

@@ -14,7 +14,7 @@ import type { WebhookOptions } from './engine/webhook.ts'
 import { decodeWebhookSecret } from './engine/webhook-signature.ts'
 import { DEFAULTS } from './limits.ts'
 import type { Store } from './store/store.ts'
-import { memoryStore } from './store/memory/memory-store.ts'
+import { defaultStore } from './store/default-store.ts'
 
 /**
  * A handler: a function, async function, generator or async generator, or any function that returns
@@ -137,8 +137,8 @@ export interface WorkerConfig<
   /** The `workerId` in status objects. @default a random id per worker */
   workerId?: string | undefined
   /**
-   * Where jobs live: their records, their logs and the queue. @default a new in-memory store, this
-   * process's alone
+   * Where jobs live: their records, their logs and the queue. @default the Redis store when
+   * `EDGEPOD_REDIS_URL` is set (see `edgepod/redis`), else a new in-memory store, this process's alone
    */
   store?: Store | undefined
 }
@@ -229,6 +229,6 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       schema,
       cors: config.cors,
     },
-    store: config.store ?? memoryStore(),
+    store: config.store ?? defaultStore(),
   }
 }

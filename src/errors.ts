@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'invalid_state'
   | 'payload_too_large'
   | 'queue_full'
+  | 'store_unavailable'
   | 'internal'
 
 /**
@@ -62,6 +63,19 @@ export function queueFull(waiting: number): WorkerError {
   return new WorkerError('queue_full', `the queue is full: ${waiting} jobs are waiting for a slot; try again later`, { retryAfter: QUEUE_FULL_RETRY_AFTER })
 }
 
+/**
+ * 503 `store_unavailable`: the store that holds the jobs (Redis) cannot be reached now. Said at
+ * once, never after a wait without end; the request may be made again.
+ */
+export function storeUnavailable(message: string, cause?: unknown): WorkerError {
+  return new WorkerError('store_unavailable', message, { retryAfter: 1, cause })
+}
+
+/** True for a {@link storeUnavailable} error. */
+export function isStoreUnavailable(error: unknown): boolean {
+  return isWorkerError(error) && error.code === 'store_unavailable'
+}
+
 /** 500 `internal`, with the message only where stacks are exposed. */
 export function internalError(message = 'internal error'): WorkerError {
   return new WorkerError('internal', message)
@@ -89,6 +103,12 @@ export const jobErrors = {
     type: 'RestartError',
     message: 'the worker restarted while the job ran; /retry runs it again',
     code: 'restarted',
+  }),
+  /** The member of the fleet that ran the job is gone, or stalled past its lease. */
+  workerLost: (leaseMs: number): ErrorDetail => ({
+    type: 'WorkerLostError',
+    message: `the worker running the job stopped renewing its ${leaseMs} ms lease (it died or stalled); /retry runs it again`,
+    code: 'worker_lost',
   }),
   /** A bug in edgepod: the job still ends, rather than stay IN_PROGRESS unseen. */
   internal: (): ErrorDetail => ({ type: 'InternalError', message: 'internal error while running the job' }),

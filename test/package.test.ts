@@ -24,12 +24,13 @@ describe('the package', () => {
     ])
     expect(Object.keys(await import('edgepod/playground')).sort()).toEqual(['PLAYGROUND_PATH', 'playgroundHtml', 'playgroundPathFor', 'withPlayground'])
     expect(Object.keys(await import('edgepod/cloudflare-workers')).sort()).toEqual(['EdgepodJobs', 'progressUpdate', 'serverless', 'start'])
+    expect(Object.keys(await import('edgepod/redis')).sort()).toEqual(['redisConfigFromEnv', 'redisStore'])
   })
 
   it('is the ESM package edgepod with an exports map and the edgepod command', async () => {
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'))
     expect(pkg).toMatchObject({ name: 'edgepod', type: 'module', bin: { edgepod: './bin/edgepod.js' } })
-    expect(Object.keys(pkg.exports)).toEqual(['.', './cloudflare-workers', './deno', './bun', './node', './playground', './client', './package.json'])
+    expect(Object.keys(pkg.exports)).toEqual(['.', './cloudflare-workers', './deno', './bun', './node', './playground', './client', './redis', './package.json'])
     // Deno refuses TypeScript under node_modules: it must get the built files, never src/.
     for (const entry of Object.values(pkg.exports)) expect(entry).not.toHaveProperty('deno')
   })

@@ -10,7 +10,7 @@ import type { ExecutionContextLike, HealthReport, JobRequest, JobStatusObject } 
 import type { Awaitable } from '../awaitable.ts'
 import { isPromiseLike, whenReady } from '../awaitable.ts'
 import { jobErrors, jobNotFound, notRetryable, queueFull } from '../errors.ts'
-import type { Store } from '../store/store.ts'
+import type { Dispatcher, Store } from '../store/store.ts'
 import type { Ending, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
 import { statusJsonOf } from '../store/status-json.ts'
@@ -25,8 +25,20 @@ import type { LazySignal } from './wait.ts'
 import { waitForSignal } from './wait.ts'
 import { WebhookSender } from './webhook-sender.ts'
 import { restoreJobs } from './restore.ts'
+import { FleetSweeper } from './fleet-sweeper.ts'
+import type { SweepingDispatcher } from './fleet-sweeper.ts'
+import { OutboxDeliveries } from './webhook-outbox.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
+
+/** What a process of a fleet does for the others. */
+interface FleetMember {
+  sweeper: FleetSweeper
+  outbox: OutboxDeliveries | undefined
+}
+
+/** True for the dispatcher of a store shared by processes. */
+const hasSweep = (dispatcher: Dispatcher): dispatcher is SweepingDispatcher => typeof dispatcher.sweep === 'function'
 
 /** Runs the jobs of one worker over a store. */
 export class JobEngine {
@@ -39,6 +51,8 @@ export class JobEngine {
   readonly #outputs: OutputView
   readonly #readers: ReaderPresence
   readonly #webhooks: WebhookSender
+  /** What this process does for the fleet, with a store shared by processes. */
+  readonly #fleet: FleetMember | undefined
   #workerId: string | undefined
 
   constructor(options: EngineOptions, store: Store) {
@@ -66,6 +80,33 @@ export class JobEngine {
         this.#retention.track(writer.job)
       },
     })
+    this.#fleet = this.#joinFleet()
+  }
+
+  /** With a store shared by processes, this one sweeps it for the others and sends webhooks from its outbox. */
+  #joinFleet(): FleetMember | undefined {
+    const { jobs, dispatcher, outbox } = this.store
+    if (!hasSweep(dispatcher)) return undefined
+    const sweeper = new FleetSweeper({
+      jobs,
+      dispatcher,
+      local: () => this.#scheduler.workers(),
+      limitsOf: (job) => ({
+        ttl: job.request.policy?.ttl ?? this.options.ttl,
+        executionTimeout: job.request.policy?.executionTimeout ?? this.options.executionTimeout,
+      }),
+      ended: (job) => this.#ended(job),
+    })
+    return { sweeper, outbox: outbox && new OutboxDeliveries(outbox, jobs, this.#webhooks, this.#contexts) }
+  }
+
+  /**
+   * Stops what this engine does on its own timers for a fleet (sweeps, webhooks from the outbox);
+   * running jobs go on. The store is the caller's to close.
+   */
+  close(): void {
+    this.#fleet?.sweeper.close()
+    this.#fleet?.outbox?.close()
   }
 
   /**
@@ -84,7 +125,9 @@ export class JobEngine {
     const id = crypto.randomUUID()
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
     this.#contexts.set(id, options.env, options.executionCtx)
-    const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now() })
+    const ttl = request.policy?.ttl ?? this.options.ttl
+    const executionTimeout = request.policy?.executionTimeout ?? this.options.executionTimeout
+    const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now(), ttl, executionTimeout })
     return whenReady(created, (job) => this.#enqueue(job, options.executionCtx))
   }
 
@@ -275,11 +318,15 @@ export class JobEngine {
     return this.#webhooks.underWay
   }
 
-  /** This process ended an attempt: it is kept until its retention runs out, and its webhook goes out. */
+  /**
+   * This process ended an attempt: it is kept until its retention runs out, and its webhook goes
+   * out (from the store's outbox, by whichever member takes it, when the store has one).
+   */
   #ended(job: JobState): void {
     this.#retention.track(job)
     this.#readers.ended(job.id)
-    this.#webhooks.send(job, this.#contexts.of(job.id))
+    if (this.store.outbox) return
+    this.#webhooks.send(job, this.#contexts.of(job.id))?.catch((error: unknown) => console.error('edgepod: a webhook could not be sent', error))
   }
 
   /** The ttl of a queued attempt passed before it started. */

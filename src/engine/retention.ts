@@ -6,8 +6,7 @@
  * @module
  */
 import type { JobState } from '../store/job-state.ts'
-import { hasEnded } from '../store/job-state.ts'
-import { LATE_RESULT_RETENTION } from '../limits.ts'
+import { hasEnded, retainedUntil } from '../store/job-state.ts'
 import { cancelTimer, startTimer } from './timers.ts'
 
 /** The defaults a job's policy falls back to, ms. */
@@ -32,10 +31,7 @@ export function ttlOf(job: JobState, defaults: RetentionDefaults): number {
 /** When an ended job is deleted: at its ttl, or a little after its end when it ended past it. */
 export function deleteAtOf(job: JobState, defaults: RetentionDefaults): number {
   const { queuedAt, finishedAt = queuedAt } = job.attempt
-  const ttl = ttlOf(job, defaults)
-  const expiresAt = queuedAt + ttl
-  // RunPod keeps sync results a minute: a job that ended past its ttl is still there to read.
-  return finishedAt >= expiresAt ? finishedAt + Math.min(LATE_RESULT_RETENTION, ttl) : expiresAt
+  return retainedUntil(queuedAt, finishedAt, ttlOf(job, defaults))
 }
 
 /** The deadlines of the queued and ended jobs this process holds. */

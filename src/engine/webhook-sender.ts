@@ -29,10 +29,14 @@ export class WebhookSender {
     return this.#underWay
   }
 
-  /** Sends `job`'s webhook, if its request named one; the secret falls back to the job's env. */
-  send(job: JobState, context: JobContext): void {
+  /**
+   * Sends `job`'s webhook, if its request named one; the secret falls back to the job's env.
+   * Resolves when the delivery has ended, delivered or given up; rejects only when the status
+   * object could not be read from the store, so nothing was sent.
+   */
+  send(job: JobState, context: JobContext): Promise<void> | undefined {
     const url = job.request.webhook
-    if (!url) return
+    if (!url) return undefined
     this.#underWay++
     const delivery = Promise.resolve(
       whenReady(this.#statusJson(job), (status) => {
@@ -41,7 +45,10 @@ export class WebhookSender {
         // The same message id on every attempt of a delivery, another for a retried job's attempt.
         return deliverWebhook(url, envelope, `${job.id}-${job.attempt.number}`, { ...this.#options, secret })
       })
-    ).finally(() => this.#underWay--)
-    context.executionCtx?.waitUntil(delivery)
+    )
+      .then(() => {})
+      .finally(() => this.#underWay--)
+    context.executionCtx?.waitUntil(delivery.catch(() => {}))
+    return delivery
   }
 }

@@ -18,6 +18,7 @@ export const statusOfCode: Readonly<Record<ErrorCode, number>> = {
   invalid_state: 409,
   payload_too_large: 413,
   queue_full: 429,
+  store_unavailable: 503,
   internal: 500,
 }
 

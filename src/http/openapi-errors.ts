@@ -61,6 +61,12 @@ const errorAnswers = {
         ? 'The worker sets no queue limit (`maxQueue`), so it never answers this.'
         : `The queue holds as many jobs as the worker allows (\`maxQueue\`, ${maxQueue}); try again after \`Retry-After\` seconds.`,
   },
+  StoreUnavailable: {
+    codes: ['store_unavailable'],
+    description:
+      'The store the jobs live in (Redis) cannot be reached now; the request changed nothing. Try again after `Retry-After` seconds. ' +
+      'Only a worker whose jobs live in a store shared by processes answers it.',
+  },
   InternalError: {
     codes: ['internal'],
     description: 'An unexpected failure of the worker (no stack unless it is configured to expose stacks).',

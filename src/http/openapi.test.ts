@@ -40,6 +40,7 @@ const PROTOCOL_CODES = [
   'invalid_state',
   'payload_too_large',
   'queue_full',
+  'store_unavailable',
   'internal',
 ]
 const ROUTING_CODES = ['not_found', 'method_not_allowed']
@@ -193,6 +194,7 @@ describe('openApiDocument', () => {
       invalid_state: 409,
       payload_too_large: 413,
       queue_full: 429,
+      store_unavailable: 503,
       internal: 500,
     })
   })
@@ -208,6 +210,17 @@ describe('openApiDocument', () => {
     }
     expect(doc['security']).toEqual(auth ? [{ bearerAuth: [] }] : undefined)
     expect(doc['components']['securitySchemes']).toEqual(auth ? { bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) } : undefined)
+  })
+
+  it('adds 503 store_unavailable to every route that reads or writes the jobs, only when they live in a shared store', () => {
+    const shared = documentOf({ auth: false, sharedStore: true })
+    for (const [path, method, operation] of operations(shared)) {
+      const route = path.replace('/v2/{endpointId}', '')
+      const errors = Object.keys(operation['responses']).map(Number).filter((status) => status >= 400)
+      const expected = [...(ROUTE_ERRORS[route] ?? []), ...(route === '/openapi.json' ? [] : [503])].sort()
+      expect(errors.sort(), `${method} ${path}`).toEqual(expected)
+      if (route !== '/openapi.json') expect(operation['responses']['503']).toEqual({ $ref: '#/components/responses/StoreUnavailable' })
+    }
   })
 
   it('puts the input schema where JobRequest.input is, and any JSON without one', () => {

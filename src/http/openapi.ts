@@ -22,6 +22,8 @@ export interface OpenApiOptions {
   auth: boolean
   /** The worker's defaults and limits. @default the library's */
   limits?: WorkerLimits | undefined
+  /** Whether the jobs live in a store shared by processes (Redis), which may be unreachable (503). */
+  sharedStore?: boolean | undefined
   /** Document title and version. @default 'edgepod worker', '0.1.0' */
   title?: string | undefined
   version?: string | undefined
@@ -35,11 +37,21 @@ export const OAS_31_DIALECT = 'https://spec.openapis.org/oas/3.1/dialect/base'
 
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1)
 
-function operation(route: Route, method: Method, v2: boolean, auth: boolean, limits: WorkerLimits): Json {
+/** What every operation of one document shares. */
+interface DocumentContext {
+  auth: boolean
+  limits: WorkerLimits
+  sharedStore: boolean
+}
+
+function operation(route: Route, method: Method, v2: boolean, context: DocumentContext): Json {
+  const { auth, limits } = context
   const doc = route.doc
   const stem = route.methods.length > 1 ? `${doc.name}${capitalised(method.toLowerCase())}` : doc.name
   const names = [...(v2 ? ['EndpointId'] : []), ...(doc.parameters ?? [])]
-  const errors: ErrorAnswerName[] = [...doc.errors, ...(auth ? (['Unauthorized'] as const) : []), 'InternalError']
+  // Every route but this document's own reads or writes the store.
+  const store = context.sharedStore && route.path !== '/openapi.json' ? (['StoreUnavailable'] as const) : []
+  const errors: ErrorAnswerName[] = [...doc.errors, ...(auth ? (['Unauthorized'] as const) : []), ...store, 'InternalError']
   const responses: Json = { ...doc.responses }
   for (const name of errors) {
     const status = String(statusOfAnswer(name))
@@ -58,7 +70,7 @@ function operation(route: Route, method: Method, v2: boolean, auth: boolean, lim
   }
 }
 
-function paths(routes: readonly Route[], auth: boolean, limits: WorkerLimits): Json {
+function paths(routes: readonly Route[], context: DocumentContext): Json {
   const out: Json = {}
   for (const v2 of [false, true]) {
     for (const route of routes) {
@@ -66,7 +78,7 @@ function paths(routes: readonly Route[], auth: boolean, limits: WorkerLimits): J
       const item: Json = {
         description: `Other methods answer 405 \`method_not_allowed\` with \`Allow: ${allowed}\` (components/responses/MethodNotAllowed).`,
       }
-      for (const method of route.methods) item[method.toLowerCase()] = operation(route, method, v2, auth, limits)
+      for (const method of route.methods) item[method.toLowerCase()] = operation(route, method, v2, context)
       const path = templateOf(route.path)
       out[v2 ? `/v2/{endpointId}${path}` : path] = item
     }
@@ -119,7 +131,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       { name: 'v2', description: 'The same routes under `/v2/{endpointId}`, where RunPod clients call them.' },
     ],
     ...(options.auth ? { security: [{ bearerAuth: [] }] } : {}),
-    paths: paths(options.routes, options.auth, limits),
+    paths: paths(options.routes, { auth: options.auth, limits, sharedStore: options.sharedStore ?? false }),
     components,
   }
   // The route table's objects are shared between paths and calls: a JSON copy hands out a tree of

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ErrorDetail, JobRequest, JobStatus } from '../types.ts'
+import { LATE_RESULT_RETENTION } from '../limits.ts'
 
 /** The kinds of event in a job's log, which are also the SSE `event:` names. */
 export type LogEventType = 'output' | 'progress' | 'done'
@@ -67,6 +68,13 @@ export interface NewJob {
   readonly origin: JobOrigin
   /** Submission time, ms since the epoch. */
   readonly queuedAt: number
+  /**
+   * Its `policy.ttl`, or the worker's: a store shared by processes keeps the job that long (and
+   * ends it `TIMED_OUT` if it is still queued then) even when the process that made it is gone.
+   */
+  readonly ttl: number
+  /** Its `policy.executionTimeout`, or the worker's: the same, for a running attempt. */
+  readonly executionTimeout: number
 }
 
 /** The four statuses after which an attempt never changes. */
@@ -105,4 +113,14 @@ export interface EventBatch {
 /** True once the attempt has a terminal status. */
 export function hasEnded(attempt: Attempt): boolean {
   return attempt.status !== 'IN_QUEUE' && attempt.status !== 'IN_PROGRESS'
+}
+
+/**
+ * Until when a job queued at `queuedAt` and ended at `finishedAt` is kept: its ttl, or a little
+ * after its end when it ended past it. The one rule of every store.
+ */
+export function retainedUntil(queuedAt: number, finishedAt: number, ttl: number): number {
+  const expiresAt = queuedAt + ttl
+  // RunPod keeps sync results a minute: a job that ended past its ttl is still there to read.
+  return finishedAt >= expiresAt ? finishedAt + Math.min(LATE_RESULT_RETENTION, ttl) : expiresAt
 }

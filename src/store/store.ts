@@ -158,10 +158,56 @@ export interface Dispatcher {
   purge(): Awaitable<QueueEntry[]>
   /** RunPod's `/health`: the deployment's job counts, and `local`, this process's slots. */
   health(local: WorkerCounts): Awaitable<HealthReport>
+  /**
+   * Only a store shared by processes has it; each of them calls it every third of a lease. It
+   * records this process's slots (`/health` sums every live process's), and answers the attempts
+   * that processes which are gone, or late, left behind, for this one to end: a running attempt
+   * whose lease ran out (`lost`) or whose execution deadline passed (`timeout`), a queued one
+   * whose ttl passed (`ttl`). Several processes may be answered the same attempt:
+   * {@link JobStore.finish} ends it once.
+   */
+  sweep?(local: WorkerCounts): Awaitable<DueAttempt[]>
+}
+
+/** An attempt a {@link Dispatcher.sweep} found due, and why. */
+export interface DueAttempt {
+  readonly id: string
+  readonly attempt: number
+  readonly reason: 'lost' | 'timeout' | 'ttl'
+}
+
+/**
+ * The webhooks of ended attempts, kept by a store shared by processes: an entry is added by the
+ * same write that ends an attempt whose request names a webhook, so no end goes without its
+ * delivery even when the process that ended it dies; a process takes entries, delivers them, and
+ * removes them. An entry taken and not kept {@link WebhookOutbox.hold | held} goes back to the
+ * others after `holdMs`.
+ */
+export interface WebhookOutbox {
+  /** How long a taken entry stays this process's without being held again, ms. */
+  readonly holdMs: number
+  /** Takes up to `max` entries no process holds. */
+  take(max: number): Awaitable<OutboxEntry[]>
+  /** Keeps `entries`, still being delivered, this process's for another `holdMs`. */
+  hold(entries: readonly OutboxEntry[]): Awaitable<void>
+  /** The delivery ended (delivered, or given up): the entry is gone. */
+  done(entry: OutboxEntry): Awaitable<void>
+  /** Listens for new entries; returns the function that stops listening. */
+  onEntry(listener: () => void): () => void
+}
+
+/** One webhook to deliver: the end of attempt `attempt` of job `id`. */
+export interface OutboxEntry {
+  readonly id: string
+  readonly attempt: number
 }
 
 /** A store: both parts, for one deployment. */
 export interface Store {
   readonly jobs: JobStore
   readonly dispatcher: Dispatcher
+  /** Only a store shared by processes has it: webhooks are then sent from it, by any process. */
+  readonly outbox?: WebhookOutbox | undefined
+  /** Lets go of what the store holds open (connections, timers); an in-memory store has nothing to close. */
+  close?(): Promise<void>
 }

@@ -18,7 +18,7 @@ const chosen = (process.env['EDGEPOD_RUNTIMES']?.split(',') ?? Object.keys(runti
  * workerd it does only because edgepod keeps every job under `ctx.waitUntil`: without it the
  * request's context is torn down and the response stream's cancel() never arrives.
  */
-const detectsDisconnect: Record<RuntimeName, boolean> = { node: true, bun: true, deno: true, workerd: true, 'workerd-do': true }
+const detectsDisconnect: Record<RuntimeName, boolean> = { node: true, bun: true, deno: true, workerd: true, 'workerd-do': true, fleet: true }
 
 console.log(`conformance: runtimes ${chosen.join(', ')}`)
 

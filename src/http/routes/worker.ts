@@ -57,7 +57,8 @@ export const workerRoutes: readonly Route[] = [
         const auth = apiKeysFor(c, options.apiKeys).length > 0
         let document = documents.get(auth)
         if (!document) {
-          document = JSON.stringify(openApiDocument({ routes, inputSchema: inputJsonSchemaOf(options.schema), auth, limits }))
+          const sharedStore = typeof context.engine.store.dispatcher.sweep === 'function'
+          document = JSON.stringify(openApiDocument({ routes, inputSchema: inputJsonSchemaOf(options.schema), auth, limits, sharedStore }))
           documents.set(auth, document)
         }
         return jsonText(document)

@@ -6,5 +6,8 @@ export interface RuntimeServer {
   stop(): Promise<void>
 }
 
-/** Starts `workerFile` (a module whose default export has `fetch`) on a runtime, on a free port. */
-export type Launcher = (workerFile: string) => Promise<RuntimeServer>
+/**
+ * Starts `workerFile` (a module whose default export has `fetch`) on a runtime, on a free port,
+ * with `env` added to its environment.
+ */
+export type Launcher = (workerFile: string, env?: Record<string, string>) => Promise<RuntimeServer>

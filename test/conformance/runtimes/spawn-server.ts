@@ -61,7 +61,14 @@ export function spawnServer(command: string, args: string[], options: SpawnServe
       child.off('exit', onEarlyExit)
       child.stdout.off('data', onData)
       child.stderr.off('data', onData)
-      // Keep draining the pipes so a chatty runtime never blocks on a full one.
+      // Keep draining the pipes so a chatty runtime never blocks on a full one; with
+      // EDGEPOD_RUNTIME_LOG=1 what it prints goes to this process's stderr.
+      if (process.env.EDGEPOD_RUNTIME_LOG) {
+        const name = command.split('/').pop()
+        const echo = (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`)
+        child.stdout.on('data', echo)
+        child.stderr.on('data', echo)
+      }
       child.stdout.resume()
       child.stderr.resume()
       const url = new URL(match[1])
