@@ -23,12 +23,23 @@ export interface SpawnServerOptions {
   group?: boolean
 }
 
+/** A server {@link spawnServer} started: its process, and what it printed so far. */
+export interface SpawnedServer extends RuntimeServer {
+  readonly pid: number
+  /** Everything it printed on stdout and stderr, interleaved, from its start. */
+  output(): string
+  /** Sends it a signal (SIGKILL, SIGSTOP, SIGCONT). */
+  signal(signal: NodeJS.Signals): void
+  /** Resolves when its process has exited, however. */
+  readonly exited: Promise<void>
+}
+
 /**
  * Spawns a runtime and resolves once it prints a URL matching `ready` (on stdout or stderr), with
  * the URL rewritten to 127.0.0.1. Rejects with everything it printed if it exits or takes longer
  * than `startTimeout`.
  */
-export function spawnServer(command: string, args: string[], options: SpawnServerOptions): Promise<RuntimeServer> {
+export function spawnServer(command: string, args: string[], options: SpawnServerOptions): Promise<SpawnedServer> {
   const spawnOptions = { cwd: options.cwd ?? root, env: { ...process.env, NO_COLOR: '1', ...options.env } }
   let child: ChildProcessByStdio<null, Readable, Readable>
   let stopChild: () => Promise<void>
@@ -61,19 +72,26 @@ export function spawnServer(command: string, args: string[], options: SpawnServe
       child.off('exit', onEarlyExit)
       child.stdout.off('data', onData)
       child.stderr.off('data', onData)
-      // Keep draining the pipes so a chatty runtime never blocks on a full one; with
-      // EDGEPOD_RUNTIME_LOG=1 what it prints goes to this process's stderr.
-      if (process.env.EDGEPOD_RUNTIME_LOG) {
-        const name = command.split('/').pop()
-        const echo = (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`)
-        child.stdout.on('data', echo)
-        child.stderr.on('data', echo)
+      // Keep reading the pipes, so a chatty runtime never blocks on a full one; with
+      // EDGEPOD_RUNTIME_LOG=1 what it prints goes to this process's stderr too.
+      const name = command.split('/').pop()
+      const keep = (chunk: Buffer) => {
+        output += chunk.toString()
+        if (process.env.EDGEPOD_RUNTIME_LOG) process.stderr.write(`[${name}] ${chunk.toString()}`)
       }
-      child.stdout.resume()
-      child.stderr.resume()
+      child.stdout.on('data', keep)
+      child.stderr.on('data', keep)
       const url = new URL(match[1])
       url.hostname = '127.0.0.1'
-      resolve({ url: url.origin, stop: stopChild })
+      const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((done) => child.once('exit', () => done()))
+      resolve({
+        url: url.origin,
+        pid: child.pid!,
+        output: () => output,
+        signal: (signal) => void child.kill(signal),
+        exited,
+        stop: stopChild,
+      })
     }
     child.stdout.on('data', onData)
     child.stderr.on('data', onData)
