@@ -76,6 +76,15 @@ export function isStoreUnavailable(error: unknown): boolean {
   return isWorkerError(error) && error.code === 'store_unavailable'
 }
 
+/**
+ * Logs what failed in the background (no request to answer): an unreachable store in one line
+ * (the client already said it is reconnecting), anything else with its stack.
+ */
+export function logFailure(what: string, error: unknown): void {
+  if (isStoreUnavailable(error)) console.error(`edgepod: ${what}: ${(error as Error).message}`)
+  else console.error(`edgepod: ${what}`, error)
+}
+
 /** 500 `internal`, with the message only where stacks are exposed. */
 export function internalError(message = 'internal error'): WorkerError {
   return new WorkerError('internal', message)

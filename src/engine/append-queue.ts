@@ -5,6 +5,7 @@
  * gets batches that grow with its round trip.
  * @module
  */
+import { logFailure } from '../errors.ts'
 import type { AttemptWriter } from '../store/store.ts'
 import type { EventBatch, LogEventType } from '../store/job-state.ts'
 
@@ -87,7 +88,7 @@ export class AppendQueue {
       (appended) => this.#landed(appended),
       (error: unknown) => {
         // A store that fails an append has lost the attempt's lease as far as we can know.
-        console.error('edgepod: the store failed an append', error)
+        logFailure('the store failed an append', error)
         this.#landed(false)
       }
     )

@@ -9,7 +9,7 @@
 import type { ExecutionContextLike, HealthReport, JobRequest, JobStatusObject } from '../types.ts'
 import type { Awaitable } from '../awaitable.ts'
 import { isPromiseLike, whenReady } from '../awaitable.ts'
-import { jobErrors, jobNotFound, notRetryable, queueFull } from '../errors.ts'
+import { jobErrors, jobNotFound, logFailure, notRetryable, queueFull } from '../errors.ts'
 import type { Dispatcher, Store } from '../store/store.ts'
 import type { Ending, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
@@ -326,7 +326,7 @@ export class JobEngine {
     this.#retention.track(job)
     this.#readers.ended(job.id)
     if (this.store.outbox) return
-    this.#webhooks.send(job, this.#contexts.of(job.id))?.catch((error: unknown) => console.error('edgepod: a webhook could not be sent', error))
+    this.#webhooks.send(job, this.#contexts.of(job.id))?.catch((error: unknown) => logFailure('a webhook could not be sent', error))
   }
 
   /** The ttl of a queued attempt passed before it started. */

@@ -9,7 +9,7 @@ import type { OutputSource } from '../handler/output-source.ts'
 import { isPromiseLike } from '../awaitable.ts'
 import type { AttemptWriter } from '../store/store.ts'
 import type { Ending, JobState, Lease } from '../store/job-state.ts'
-import { jobErrors } from '../errors.ts'
+import { jobErrors, logFailure } from '../errors.ts'
 import type { DrivenRun } from './drive-handler.ts'
 import type { JobSink, Outcome, SinkRun } from './job-sink.ts'
 import { cancelTimer, startTimer } from './timers.ts'
@@ -136,7 +136,14 @@ export class Execution implements SinkRun, DrivenRun {
   /** Writes the attempt's end to the store; the engine hears of it when it was this call that ended it. */
   #finish(ending: Ending): void {
     const ended = this.writer.finish(ending)
-    if (isPromiseLike(ended)) void Promise.resolve(ended).then((job) => job && this.#hooks.ended(job))
+    // A store that stays unreachable past the writer's retries: the attempt's lease runs out, and
+    // a member ends it worker_lost once the store answers again.
+    if (isPromiseLike(ended)) {
+      void Promise.resolve(ended).then(
+        (job) => job && this.#hooks.ended(job),
+        (error: unknown) => logFailure(`the end of job ${this.lease.id} could not be written`, error)
+      )
+    }
     else if (ended) this.#hooks.ended(ended)
   }
 

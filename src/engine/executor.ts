@@ -4,6 +4,7 @@
  * renews the leases of a store whose leases run out.
  * @module
  */
+import { logFailure } from '../errors.ts'
 import type { ErrorDetail, ExecutionContextLike, Job } from '../types.ts'
 import { whenReady } from '../awaitable.ts'
 import type { AttemptWriter, Dispatcher, JobStore, Store } from '../store/store.ts'
@@ -129,7 +130,10 @@ export class Executor {
     const execution = this.#running.get(id)
     if (execution?.lease.attempt !== attempt) return
     if (error) return execution.stop(error)
-    void whenReady(this.#jobs.get(id), (job) => execution.stop(job?.attempt.number === attempt ? job.attempt.error : undefined))
+    // A store that cannot say why stops it without the reason rather than not at all.
+    void Promise.resolve(whenReady(this.#jobs.get(id), (job) => execution.stop(job?.attempt.number === attempt ? job.attempt.error : undefined))).catch(
+      () => execution.stop()
+    )
   }
 
   /** The `concat` or reducer aggregate of attempt `attempt` of `id` so far, when it runs here. */
@@ -147,7 +151,8 @@ export class Executor {
   #released(execution: Execution): void {
     this.#slots--
     if (this.#running.get(execution.lease.id) === execution) this.#running.delete(execution.lease.id)
-    void this.#dispatcher.release(execution.lease)
+    // A release that fails leaves the claim to run out: a sweep then finds its attempt ended.
+    void Promise.resolve(this.#dispatcher.release(execution.lease)).catch((error: unknown) => logFailure('releasing a job’s claim failed', error))
     this.#hooks.released()
   }
 
@@ -167,7 +172,7 @@ export class Executor {
         const lost = await this.#dispatcher.renew(running.map((execution) => execution.lease))
         for (const lease of lost) this.stop(lease.id, lease.attempt, { type: 'AbortError', message: 'the job’s lease was lost' })
       } catch (error) {
-        console.error('edgepod: renewing leases failed', error)
+        logFailure('renewing leases failed', error)
       }
       if (this.#running.size > 0) this.#renewLater()
     }, leaseMs / 3)

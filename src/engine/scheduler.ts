@@ -3,6 +3,7 @@
  * modifier), and the claiming of queued work for its free slots.
  * @module
  */
+import { isStoreUnavailable, logFailure } from '../errors.ts'
 import { isPromiseLike } from '../awaitable.ts'
 import type { AttemptWriter, Dispatcher, JobStore, WorkerCounts } from '../store/store.ts'
 import type { Lease } from '../store/job-state.ts'
@@ -76,14 +77,15 @@ export class Scheduler {
     try {
       pass = this.#fill()
     } catch (error) {
-      console.error('edgepod: claiming queued jobs failed', error)
+      logFailure('claiming queued jobs failed', error)
       return this.#passed()
     }
     if (!isPromiseLike(pass)) return this.#passed()
     Promise.resolve(pass).then(
       () => this.#passed(),
       (error: unknown) => {
-        console.error('edgepod: claiming queued jobs failed', error)
+        // While the store is unreachable, the client says so once, not every beat.
+        if (!isStoreUnavailable(error)) logFailure('claiming queued jobs failed', error)
         this.#passed()
       }
     )

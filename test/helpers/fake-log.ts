@@ -4,6 +4,7 @@
  * watchers it holds (a reader that leaves must hold none).
  * @module
  */
+import { storeUnavailable } from '../../src/errors.ts'
 import type { LogEvent, LogEventType } from '../../src/store/job-state.ts'
 import type { LogRead } from '../../src/store/store.ts'
 import type { JobLog } from '../../src/http/sse-reader/job-log.ts'
@@ -15,6 +16,8 @@ export class FakeLog implements JobLog {
   readonly async: boolean
   /** How many reads were made. */
   reads = 0
+  /** Reads (as promises) fail with `store_unavailable`, as a store in an outage does. */
+  unreachable = false
   #ended = false
   #gone = false
   readonly #watchers = new Map<() => void, number>()
@@ -59,6 +62,7 @@ export class FakeLog implements JobLog {
 
   read(after: number, maxChars: number): LogRead | undefined | Promise<LogRead | undefined> {
     this.reads++
+    if (this.async && this.unreachable) return Promise.reject(storeUnavailable('the job store is unavailable'))
     const answer = this.#read(after, maxChars)
     return this.async ? Promise.resolve(answer) : answer
   }

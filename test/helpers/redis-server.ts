@@ -22,7 +22,7 @@ export interface TestRedis {
   cli(...args: string[]): Promise<string>
   /** Shuts it down (saving its append-only file), or kills it with `signal`. */
   stop(signal?: NodeJS.Signals): Promise<void>
-  /** Starts it again on the same port, from its files. */
+  /** Starts it again on the same port, from its files; nothing when it runs. */
   restart(): Promise<void>
   /** Stops it and deletes its files. */
   close(): Promise<void>
@@ -86,7 +86,12 @@ export async function startRedis(options: TestRedisOptions = {}): Promise<TestRe
     url: `${scheme}://${credentials}127.0.0.1:${port}`,
     cli,
     stop,
-    restart: start,
+    // A second server would fail to bind while PING still answered from the first, and stop()
+    // would then stop nothing.
+    restart: async () => {
+      if (server?.exitCode === null && server.signalCode === null) return
+      await start()
+    },
     async close() {
       await stop('SIGKILL')
       await rm(dir, { recursive: true, force: true })

@@ -39,6 +39,9 @@ export interface NodeRedisOptions {
  */
 const UNAVAILABLE_REPLIES = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN)\b/
 
+/** Replies of a Redis that wants other credentials than the URL's. */
+const REFUSED_CREDENTIALS = /^(NOAUTH|WRONGPASS)\b/
+
 /** The URL without its credentials, for messages: they must never be printed. */
 export function redactedUrl(url: string): string {
   try {
@@ -74,17 +77,24 @@ export function nodeRedisClient(options: NodeRedisOptions): RedisClient {
  */
 export function overNodeRedis(client: NodeRedisClient, where = 'Redis'): RedisClient {
   let lastLogged = 0
+  /** Why the connection is down (a refused connection, a certificate): said in every 503 meanwhile. */
+  let whyDown: string | undefined
   const logError = (error: Error) => {
+    whyDown = error.message
     // Every reconnection attempt fails alike while Redis is down: one line a minute says it.
     if (Date.now() - lastLogged < 60_000) return
     lastLogged = Date.now()
     console.error(`edgepod: ${where} is unreachable (${error.message}); retrying`)
   }
   client.on('error', logError)
+  client.on('ready', () => (whyDown = undefined))
   if (!client.isOpen) client.connect().catch(() => {})
   const unavailable = (error: unknown): never => {
+    if (error instanceof ErrorReply && REFUSED_CREDENTIALS.test(error.message)) {
+      throw storeUnavailable(`Redis refused the credentials of ${where} (${error.message})`, error)
+    }
     if (error instanceof ErrorReply && !UNAVAILABLE_REPLIES.test(error.message)) throw error
-    throw storeUnavailable(`the job store (${where}) is unavailable: ${(error as Error).message}`, error)
+    throw storeUnavailable(`the job store (${where}) is unavailable: ${whyDown ?? (error as Error).message}`, error)
   }
   const connected = () =>
     new Promise<void>((resolve) => {
@@ -139,13 +149,17 @@ export function overNodeRedis(client: NodeRedisClient, where = 'Redis'): RedisCl
         connected = true
       })
       if (!subscriber.isOpen) subscriber.connect().catch(() => {})
-      const subscribed = subscriber.subscribe(channel, (message: string) => onMessage(message))
+      // Refused credentials reject it: the store does not open, and says why.
+      const subscribed = subscriber.subscribe(channel, (message: string) => onMessage(message)).catch(unavailable)
       subscribed.catch(() => {})
       // Waited for a while only: a member whose Redis is down starts all the same, answering 503.
       await Promise.race([subscribed, new Promise((resolve) => setTimeout(resolve, SOCKET_TIMEOUT_MS).unref?.())])
     },
     async close() {
-      await Promise.all([subscriber, client].map((each) => each?.close().catch(() => each.destroy())))
+      // A client that never connected (Redis down, a certificate refused) is destroyed: closing
+      // it would wait for a connection that may never come.
+      const end = (each: NodeRedisClient) => (each.isReady ? each.close().catch(() => each.destroy()) : each.destroy())
+      await Promise.all([subscriber, client].map((each) => each && (each.isOpen ? end(each) : undefined)))
     },
   }
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { FakeLog } from '../../../test/helpers/fake-log.ts'
 import { MAX_CHUNK_CHARS } from './chunk.ts'
-import { sseStreamOf } from './stream.ts'
+import { sseStreamOf, UNREACHABLE_RETRY_MS } from './stream.ts'
 import type { SSEStreamOptions } from './stream.ts'
 
 const decoder = new TextDecoder()
@@ -171,5 +171,36 @@ describe.each([false, true])('an SSE stream over a job log (reads answered %s)',
     log.delete()
     expect(await chunks).toEqual([': edgepod\n\n', outputFrames(1, 1)])
     expect(presence.closed).toBe(1)
+  })
+})
+
+describe('an SSE stream over a store that cannot be reached for a while', () => {
+  it('keeps its reader through the outage, pinged, and sends what it missed once the store answers', async () => {
+    vi.useFakeTimers()
+    const log = new FakeLog({ async: true }).outputs(2)
+    log.unreachable = true
+    const { next, presence } = open(log, { keepAlive: 1_000 })
+    expect(await next()).toBe(': edgepod\n\n')
+    const ping = next()
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(await ping).toBe(': ping\n\n')
+    // Read again every UNREACHABLE_RETRY_MS meanwhile, not in a busy loop.
+    expect(log.reads).toBe(1_000 / UNREACHABLE_RETRY_MS + 1)
+    log.unreachable = false
+    const missed = next()
+    await vi.advanceTimersByTimeAsync(UNREACHABLE_RETRY_MS)
+    expect(await missed).toBe(outputFrames(1, 2))
+    log.end()
+    expect(await next()).toBe(frame(3, 'done', '{"status":"COMPLETED"}'))
+    expect(await next()).toBeUndefined()
+    expect(presence).toEqual({ opened: 1, closed: 1 })
+  })
+
+  it('fails its body on any other error of a read, as before', async () => {
+    const log = new FakeLog({ async: true }).outputs(1)
+    log.read = () => Promise.reject(new Error('a bug in the store'))
+    const { next } = open(log)
+    expect(await next()).toBe(': edgepod\n\n')
+    await expect(next()).rejects.toThrow('a bug in the store')
   })
 })

@@ -6,6 +6,7 @@
  * @module
  */
 import { isPromiseLike } from '../../awaitable.ts'
+import { isStoreUnavailable } from '../../errors.ts'
 import type { LogRead } from '../../store/store.ts'
 import { OPENING_COMMENT, PING_COMMENT } from '../sse.ts'
 import { Chunk, MAX_CHUNK_CHARS } from './chunk.ts'
@@ -31,6 +32,12 @@ export interface SSEStreamOptions {
  * does not fit is kept for the next, never read twice.
  */
 const MAX_READ_CHARS = MAX_CHUNK_CHARS
+
+/**
+ * How long a stream waits before it reads again from a store that could not be reached, ms. The
+ * reader keeps its stream through a store's outage (a Redis restart), pinged as usual.
+ */
+export const UNREACHABLE_RETRY_MS = 200
 
 /** Events one gathering read must bring for the producer to count as one at full speed. */
 const FAST_PRODUCER_EVENTS = 4
@@ -81,7 +88,16 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
       let read = this.#leftover ?? this.#log.read(this.#cursor, MAX_READ_CHARS)
       this.#leftover = undefined
       // A read answered at once is not awaited: the first event goes out a microtask sooner.
-      if (isPromiseLike(read)) read = await read
+      if (isPromiseLike(read)) {
+        try {
+          read = await read
+        } catch (error) {
+          if (!isStoreUnavailable(error)) throw error
+          if (this.#keepAlive.due) return this.#send(controller, pingBytes)
+          await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_RETRY_MS))
+          continue
+        }
+      }
       if (this.#finished) return
       // The job is gone (its retention ran out while the reader read).
       if (!read) return this.#close(controller)
@@ -113,7 +129,8 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     let taken = chunk.add(read)
     for (let turns = GATHER_TURNS; taken && !chunk.full && (await appendedSoon(this.#watch, chunk.cursor, turns)); ) {
       let more = this.#log.read(chunk.cursor, MAX_READ_CHARS)
-      if (isPromiseLike(more)) more = await more
+      // What was read goes out now; the next pull reads again from a store that failed here.
+      if (isPromiseLike(more)) more = await more.then(undefined, (error: unknown) => (isStoreUnavailable(error) ? undefined : Promise.reject(error)))
       if (!more || more.jsons.length === 0) break
       read = more
       taken = chunk.add(more)
