@@ -24,6 +24,7 @@ import { docBlocksOf, promisedOutputOf, promisedPrintOf } from './helpers/doc-bl
 import type { DocBlock } from './helpers/doc-blocks.ts'
 import { durableObjectConfig, launchWorkerd } from './conformance/runtimes/workerd.ts'
 import { root, spawnServer } from './conformance/runtimes/spawn-server.ts'
+import { startRedis } from './helpers/redis-server.ts'
 import type { RuntimeServer } from './conformance/runtimes/runtime.ts'
 
 const run = promisify(execFile)
@@ -149,7 +150,7 @@ describe('README.md', () => {
     expect((await runSync(url)).body.output).toEqual(['token 0', 'token 1', 'token 2', 'token 3', 'token 4'])
 
     const dir = await dirFor(worker)
-    const [devLine, runLine] = commandsOf(block(doc, 'npx edgepod dev worker.ts'))
+    const [devLine, runLine] = commandsOf(block(doc, 'npx edgepod run worker.ts'))
     const dev = await spawnServer('bash', ['-c', `exec ${devLine!.replace(/\s+#.*$/, '')} --port 0`], {
       cwd: dir,
       group: true,
@@ -160,6 +161,32 @@ describe('README.md', () => {
     const [printed] = await runShellLines([runLine!], dir)
     expect(printed).toContain('"token 4"')
     expect(printed).toContain('"status":"COMPLETED"')
+  })
+
+  it('scaling out: the two members share their jobs through Redis, and a worker opens its own store', async () => {
+    const redis = await startRedis()
+    try {
+      const dir = await dirFor(block(doc, 'for (let i = 0; i < 5; i++) yield `token ${i}`'))
+      await writeFile(join(dir, 'worker.ts'), block(doc, 'for (let i = 0; i < 5; i++) yield `token ${i}`').code)
+      const members: RuntimeServer[] = []
+      for (const line of commandsOf(block(doc, 'EDGEPOD_REDIS_URL=redis://127.0.0.1:6379 npx edgepod dev'))) {
+        const command = line.replace('redis://127.0.0.1:6379', redis.url).replace(/--port \d+/, '--port 0')
+        const member = await spawnServer('bash', ['-c', command], { cwd: dir, group: true, ready: /serving worker\.ts at (http:\/\/\S+)/ })
+        servers.push(member)
+        members.push(member)
+      }
+      expect(members).toHaveLength(2)
+      const { id } = await (await fetch(`${members[0]!.url}/run`, { method: 'POST', body: '{"input":{}}' })).json()
+      const streamed = await (await fetch(`${members[1]!.url}/stream/${id}`, { headers: { accept: 'text/event-stream' } })).text()
+      expect(streamed).toContain('data: "token 4"')
+      expect(streamed).toContain('event: done')
+
+      const own = block(doc, "import { redisStore } from 'edgepod/redis'")
+      await expectWorkerRuns(own, { REDIS_URL: redis.url })
+      expect(await redis.cli('--scan', '--pattern', '{my-app}:job:*')).not.toBe('')
+    } finally {
+      await redis.close()
+    }
   })
 
   it('the set-up commands: npm start serves the example, and the curl session runs against it as printed', async () => {

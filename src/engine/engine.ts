@@ -10,7 +10,7 @@ import type { ExecutionContextLike, HealthReport, JobRequest, JobStatusObject } 
 import type { Awaitable } from '../awaitable.ts'
 import { isPromiseLike, whenReady } from '../awaitable.ts'
 import { jobErrors, jobNotFound, logFailure, notRetryable, queueFull } from '../errors.ts'
-import type { Dispatcher, Store } from '../store/store.ts'
+import type { Store } from '../store/store.ts'
 import type { Ending, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
 import { statusJsonOf } from '../store/status-json.ts'
@@ -25,20 +25,10 @@ import type { LazySignal } from './wait.ts'
 import { waitForSignal } from './wait.ts'
 import { WebhookSender } from './webhook-sender.ts'
 import { restoreJobs } from './restore.ts'
-import { FleetSweeper } from './fleet-sweeper.ts'
-import type { SweepingDispatcher } from './fleet-sweeper.ts'
-import { OutboxDeliveries } from './webhook-outbox.ts'
+import { joinFleet } from './fleet-member.ts'
+import type { FleetMember } from './fleet-member.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
-
-/** What a process of a fleet does for the others. */
-interface FleetMember {
-  sweeper: FleetSweeper
-  outbox: OutboxDeliveries | undefined
-}
-
-/** True for the dispatcher of a store shared by processes. */
-const hasSweep = (dispatcher: Dispatcher): dispatcher is SweepingDispatcher => typeof dispatcher.sweep === 'function'
 
 /** Runs the jobs of one worker over a store. */
 export class JobEngine {
@@ -80,24 +70,22 @@ export class JobEngine {
         this.#retention.track(writer.job)
       },
     })
-    this.#fleet = this.#joinFleet()
-  }
-
-  /** With a store shared by processes, this one sweeps it for the others and sends webhooks from its outbox. */
-  #joinFleet(): FleetMember | undefined {
-    const { jobs, dispatcher, outbox } = this.store
-    if (!hasSweep(dispatcher)) return undefined
-    const sweeper = new FleetSweeper({
-      jobs,
-      dispatcher,
+    this.#fleet = joinFleet({
+      store,
+      webhooks: this.#webhooks,
+      contexts: this.#contexts,
       local: () => this.#scheduler.workers(),
-      limitsOf: (job) => ({
-        ttl: job.request.policy?.ttl ?? this.options.ttl,
-        executionTimeout: job.request.policy?.executionTimeout ?? this.options.executionTimeout,
-      }),
+      limitsOf: (job) => this.#limitsOf(job.request),
       ended: (job) => this.#ended(job),
     })
-    return { sweeper, outbox: outbox && new OutboxDeliveries(outbox, jobs, this.#webhooks, this.#contexts) }
+  }
+
+  /** A request's ttl and execution timeout: its policy's, else the worker's. */
+  #limitsOf(request: JobRequest): { ttl: number; executionTimeout: number } {
+    return {
+      ttl: request.policy?.ttl ?? this.options.ttl,
+      executionTimeout: request.policy?.executionTimeout ?? this.options.executionTimeout,
+    }
   }
 
   /**
@@ -105,8 +93,7 @@ export class JobEngine {
    * running jobs go on. The store is the caller's to close.
    */
   close(): void {
-    this.#fleet?.sweeper.close()
-    this.#fleet?.outbox?.close()
+    this.#fleet?.close()
   }
 
   /**
@@ -125,9 +112,7 @@ export class JobEngine {
     const id = crypto.randomUUID()
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
     this.#contexts.set(id, options.env, options.executionCtx)
-    const ttl = request.policy?.ttl ?? this.options.ttl
-    const executionTimeout = request.policy?.executionTimeout ?? this.options.executionTimeout
-    const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now(), ttl, executionTimeout })
+    const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now(), ...this.#limitsOf(request) })
     return whenReady(created, (job) => this.#enqueue(job, options.executionCtx))
   }
 
