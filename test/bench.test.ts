@@ -16,7 +16,10 @@ import { checkOutBaseline } from '../bench/lib/baseline.ts'
 import type { BenchRecord } from '../bench/lib/report.ts'
 import { reportOf } from '../bench/lib/report.ts'
 import { streamTargetOf } from '../bench/lib/http.ts'
-import type { WorkloadParams } from '../bench/workload.ts'
+import { countsBetween, dividedBy, lessBackground, parseCommandStats, perExtraUnit } from '../bench/lib/redis-stats.ts'
+import { sseDataOf } from '../bench/lib/sse-data.ts'
+import type { WorkloadEvent, WorkloadParams } from '../bench/workload.ts'
+import { tokens, wallClock } from '../bench/workload.ts'
 import { root } from './conformance/runtimes/spawn-server.ts'
 import { sseReader } from './helpers/sse-reader.ts'
 
@@ -185,5 +188,82 @@ describe('bench report', () => {
     expect(reportOf({ command: 'test', startedAt: 'now', seconds: 1, machine: {}, records: records.filter((one) => one.variant === 'edgepod') })).not.toContain(
       '### edgepod against'
     )
+  })
+})
+
+describe('bench fleet', () => {
+  it('stamps every event, or the first only, with the pid that yields it and when', async () => {
+    const before = wallClock()
+    const every: WorkloadEvent[] = []
+    for await (const event of tokens({ n: 3, tick: 0, stamp: 'every' })) every.push(event)
+    expect(every.map((event) => event.pid)).toEqual([process.pid, process.pid, process.pid])
+    expect(every.every((event) => event.at! >= before && event.at! <= wallClock())).toBe(true)
+    const first: WorkloadEvent[] = []
+    for await (const event of tokens({ n: 3, tick: 0, stamp: 'first' })) first.push(event)
+    expect(first[0]).toMatchObject({ i: 0, token: 'word', pid: process.pid })
+    expect(first.slice(1)).toEqual([{ i: 1, token: 'word' }, { i: 2, token: 'word' }])
+  })
+
+  it("reads each SSE frame's data across chunks, frames without data left out", () => {
+    const data: string[] = []
+    const feed = sseDataOf((text) => data.push(text))
+    const body = ': edgepod\n\nid: 1\nevent: output\ndata: {"i":0}\n\n: ping\n\nid: 2\ndata:{"i":1}\n\ndata: a\ndata: b\n\n'
+    // Split at every place: a frame, a line or the blank line between frames may be cut anywhere.
+    for (let cut = 0; cut <= body.length; cut++) {
+      data.length = 0
+      feed(body.slice(0, cut))
+      feed(body.slice(cut))
+      expect(data).toEqual(['{"i":0}', '{"i":1}', 'a\nb'])
+    }
+  })
+
+  it('counts the Redis commands between two readings of INFO commandstats, pings and INFO left out', () => {
+    const info = (calls: Record<string, number>) =>
+      ['# Commandstats', ...Object.entries(calls).map(([name, count]) => `cmdstat_${name}:calls=${count},usec=10,usec_per_call=1.00,rejected_calls=0,failed_calls=0`)].join('\r\n')
+    const before = parseCommandStats(info({ evalsha: 10, xadd: 4, ping: 3 }))
+    expect(before).toEqual({ evalsha: 10, xadd: 4 })
+    const after = parseCommandStats(info({ evalsha: 16, xadd: 4, 'script|load': 2, xrange: 1, ping: 9, info: 2 }))
+    expect(countsBetween(before, after)).toEqual({ evalsha: 6, 'script|load': 2, xrange: 1 })
+  })
+
+  it('takes the background out and gives what one more unit of work costs', () => {
+    const background = dividedBy({ evalsha: 8, zpopmin: 4 }, 2)
+    expect(background).toEqual({ evalsha: 4, zpopmin: 2 })
+    // A small run of 0.5 s and a large one of 1.5 s: the large one did 100 more batches.
+    const small = lessBackground({ evalsha: 42, xadd: 21, zpopmin: 1 }, 0.5, background)
+    const large = lessBackground({ evalsha: 246, xadd: 121, zpopmin: 3 }, 1.5, background)
+    expect(small).toEqual({ evalsha: 40, xadd: 21, zpopmin: 0 })
+    expect(perExtraUnit(small, large, 100)).toEqual({ evalsha: 2, xadd: 1, zpopmin: 0 })
+  })
+
+  it('reports the fleet beside the in-memory store, paired by repetition, and the commands per unit of work', () => {
+    const record = (rep: number, variant: VariantName, metric: string, figures: Record<string, number>): BenchRecord => ({ rep, runtime: 'node', variant, metric, figures })
+    const records = [
+      record(1, 'edgepod', 'fleet-throughput', { eventsPerSecond: 800 }),
+      record(1, 'edgepod-redis', 'fleet-throughput', { eventsPerSecond: 400, ownerEventsPerSecond: 500 }),
+      record(2, 'edgepod', 'fleet-throughput', { eventsPerSecond: 1000 }),
+      record(2, 'edgepod-redis', 'fleet-throughput', { eventsPerSecond: 300, ownerEventsPerSecond: 500 }),
+      record(1, 'edgepod', 'fleet-jobs', { oneJobsPerSecond: 100 }),
+      record(1, 'edgepod-redis', 'fleet-jobs', { oneJobsPerSecond: 50, fleetJobsPerSecond: 25 }),
+      record(1, 'edgepod-redis', 'redis-commands', { 'job, 1 member/evalsha': 10, 'job, 1 member/(GET /status)': 1, 'batch, no reader/evalsha': 1, 'batch, no reader/xadd': 1 }),
+      record(2, 'edgepod-redis', 'redis-commands', { 'job, 1 member/evalsha': 12, 'job, 1 member/(GET /status)': 1, 'batch, no reader/evalsha': 1 }),
+    ]
+    const lines = reportOf({ command: 'test', startedAt: 'now', seconds: 1, machine: {}, records }).split('\n')
+    const cellsOf = (start: string, from: number) => lines.slice(from).find((line) => line.startsWith(start))!.split('|').map((cell) => cell.trim())
+    const throughput = lines.findIndex((line) => line.startsWith('### One stream across members'))
+    // Paired ratios 0.5 and 0.3: median 0.40; the in-memory store has no reader on the owner of its own.
+    expect(cellsOf('| node | edgepod-redis |', throughput)).toContain('0.40×')
+    expect(cellsOf('| node | edgepod |', throughput)).toContain('—')
+    const jobs = lines.findIndex((line) => line.startsWith('### `/run` jobs per second over 1 and 3 members'))
+    const header = cellsOf('| runtime |', jobs)
+    expect(cellsOf('| node | edgepod-redis |', jobs)[header.indexOf('1 member ×edgepod')]).toBe('0.50×')
+    expect(cellsOf('| node | edgepod-redis |', jobs)[header.indexOf('3 members ×edgepod')]).toBe('0.25×')
+    const commands = lines.findIndex((line) => line.startsWith('### Redis commands per unit of work'))
+    expect(lines[commands]).toContain('median of 2 repetitions')
+    expect(cellsOf('| command |', commands)).toEqual(['', 'command', 'job, 1 member', 'batch, no reader', ''])
+    expect(cellsOf('| evalsha |', commands)).toEqual(['', 'evalsha', '11.00', '1.00', ''])
+    // Called in one repetition of two: the median counts the other as 0.
+    expect(cellsOf('| xadd |', commands)).toEqual(['', 'xadd', '·', '0.50', ''])
+    expect(cellsOf('| (GET /status) |', commands)).toEqual(['', '(GET /status)', '1.00', '·', ''])
   })
 })

@@ -16,6 +16,9 @@ import type { Progress } from '../soak/streams.ts'
 import { emptyTally } from '../soak/tally.ts'
 import { root } from './conformance/runtimes/spawn-server.ts'
 import { soakVerdict, HEAP_SLACK_BYTES } from '../soak/verdict.ts'
+import { fleetVerdict, REDIS_SLACK_BYTES } from '../soak/fleet-verdict.ts'
+import type { RedisSnapshot } from '../soak/redis-memory.ts'
+import { emptyFleetCounts } from '../soak/tally.ts'
 import type { SoakStats } from '../soak/worker.ts'
 
 
@@ -36,6 +39,30 @@ describe('npm run soak, in miniature', () => {
     expect(tally.runCompleted + tally.runCancelled).toBe(tally.runAccepted)
     expect(report.memory.end.heldJobs).toBe(0)
   }, 90_000)
+})
+
+describe('npm run soak --fleet, in miniature', () => {
+  it('two members on a real Redis, readers on the other member, one killed mid-job: its jobs end worker_lost with their outputs, nothing else is lost, and Redis ends as it began', async () => {
+    const out = join(tmpdir(), `edgepod-fleet-soak-${process.pid}.json`)
+    // A light storm, so that the member killed runs streams as well as /run jobs; one kill in 3 s.
+    const args = ['--fleet', '2', '--kill-every', '2', '--lease', '1000', '--duration', '3', '--warmup', '1', '--streams', '20', '--tokens', '30', '--pause', '40']
+    const storm = ['--storm-rate', '20', '--storm-submitters', '4', '--max-queue', '20', '--cancel-share', '0.2', '--ttl', '3000', '--out', out]
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', 'soak/run.ts', ...args, ...storm], { cwd: root, timeout: 150_000 })
+    const report = JSON.parse(readFileSync(out, 'utf8'))
+    expect(report.verdict).toEqual({ passed: true, reasons: [] })
+    const { tally } = report
+    // It did what it says: a kill, readers cut by it and resumed elsewhere, jobs of the killed
+    // member ended worker_lost (streams checked against what their readers saw), each stream's
+    // status asked of another member.
+    expect(tally.fleet.kills).toBe(1)
+    expect(tally.fleet.membersStarted).toBe(3)
+    expect(tally.fleet.cutByKill).toBeGreaterThan(0)
+    expect(tally.fleet.workerLostStreams).toBeGreaterThan(0)
+    expect(tally.fleet.statusChecks).toBe(tally.streams)
+    expect(tally.resumes).toBeGreaterThan(0)
+    expect(tally.runCompleted + tally.runCancelled + tally.fleet.workerLostRuns).toBe(tally.runAccepted)
+    expect(report.redis.end.jobKeys).toBe(0)
+  }, 180_000)
 })
 
 describe('the soak reader', () => {
@@ -105,5 +132,43 @@ describe('the soak verdict', () => {
     ['a grown heap', emptyTally(), stats({ heapUsed: 10 * 2 ** 20 + HEAP_SLACK_BYTES + 1 }), 'heap 8.0 MB above the baseline'],
   ])('fails a run with %s', (_, tally, end, reason) => {
     expect(soakVerdict(tally, stats(), end)).toEqual({ passed: false, reasons: [reason] })
+  })
+})
+
+describe('the fleet soak verdict', () => {
+  const redis = (changes: Partial<RedisSnapshot> = {}): RedisSnapshot => ({
+    jobKeys: 0,
+    otherKeys: ['{soak}:counter', '{soak}:counts', '{soak}:members'],
+    dbsize: 3,
+    usedMemory: 2 ** 21,
+    usedMemoryPeak: 2 ** 22,
+    ...changes,
+  })
+  const member = (changes: Partial<SoakStats> = {}): SoakStats => ({
+    heapUsed: 10 * 2 ** 20,
+    rss: 100 * 2 ** 20,
+    heldJobs: 0,
+    webhooksUnderWay: 0,
+    health: { jobs: { completed: 9, failed: 1, inProgress: 0, inQueue: 0, retried: 0 }, workers: { idle: 10, running: 0 } },
+    resources: {},
+    ...changes,
+  })
+  const killed = { ...emptyTally(), fleet: { ...emptyFleetCounts(), kills: 1 } }
+  const judge = (changes: { end?: RedisSnapshot; members?: Record<string, SoakStats>; tally?: typeof killed } = {}) =>
+    fleetVerdict({ tally: changes.tally ?? killed, killsAsked: true, redisBaseline: redis(), redisEnd: changes.end ?? redis(), members: changes.members ?? { a: member() } })
+
+  it('passes a run whose Redis ends as it began, within its slack', () => {
+    expect(judge()).toEqual({ passed: true, reasons: [] })
+    expect(judge({ end: redis({ usedMemory: 2 ** 21 + REDIS_SLACK_BYTES }) })).toEqual({ passed: true, reasons: [] })
+  })
+
+  it.each([
+    ['keys of jobs left after their ttl', { end: redis({ jobKeys: 2 }) }, '2 keys of jobs still in Redis after their ttl'],
+    ['a key the baseline did not have', { end: redis({ otherKeys: ['{soak}:counter', '{soak}:counts', '{soak}:members', '{soak}:queue'] }) }, 'keys not at the baseline still in Redis: {soak}:queue'],
+    ['Redis memory above its baseline', { end: redis({ usedMemory: 2 ** 21 + REDIS_SLACK_BYTES + 2 ** 19 }) }, 'Redis used_memory 1.50 MB above the baseline'],
+    ['a job counted queued that no queue holds', { members: { a: member({ health: { jobs: { completed: 9, failed: 1, inProgress: 0, inQueue: 1, retried: 0 }, workers: { idle: 10, running: 0 } } }) } }, 'a: 1 queued and 0 running at the end'],
+    ['kills asked for and none made', { tally: { ...emptyTally(), fleet: emptyFleetCounts() } }, 'no member was killed during the load'],
+  ])('fails a run with %s', (_, changes, reason) => {
+    expect(judge(changes)).toEqual({ passed: false, reasons: [reason] })
   })
 })

@@ -12,48 +12,22 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { JobStatusObject } from 'edgepod'
-import { spawnServer } from '../conformance/runtimes/spawn-server.ts'
 import type { SpawnedServer } from '../conformance/runtimes/spawn-server.ts'
 import { serveRecording } from '../helpers/recording-server.ts'
 import { startRedis } from '../helpers/redis-server.ts'
 import type { TestRedis } from '../helpers/redis-server.ts'
 import { checkedStream, sseReader } from '../helpers/sse-reader.ts'
+import { ownerOf, postTo, probeOn, runningOn, statusOn, TestFleet } from '../helpers/test-fleet.ts'
 
 const PREFIX = 'deadlines'
 
 let redis: TestRedis
-const started: SpawnedServer[] = []
+const fleet = new TestFleet(() => redis, PREFIX)
+const member = (leaseMs: number, env?: Record<string, string>) => fleet.member(leaseMs, env)
 
-/** Starts a member on `redis` with a lease of `leaseMs`. */
-async function member(leaseMs: number, env: Record<string, string> = {}): Promise<SpawnedServer> {
-  const server = await spawnServer(
-    process.execPath,
-    ['--conditions=edgepod-source', '--import', 'tsx', 'test/helpers/fleet-member.ts', 'test/fixtures/fleet-worker.ts'],
-    { ready: /at (http:\/\/\S+)/, env: { EDGEPOD_REDIS_URL: redis.url, EDGEPOD_REDIS_PREFIX: PREFIX, EDGEPOD_LEASE_MS: String(leaseMs), ...env } }
-  )
-  started.push(server)
-  return server
-}
-
-const post = async (on: SpawnedServer, path: string, body?: unknown): Promise<any> =>
-  (await fetch(`${on.url}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) })).json()
-const statusOn = async (on: SpawnedServer, id: string): Promise<JobStatusObject> => (await fetch(`${on.url}/status/${id}`)).json()
-const probeOn = async (on: SpawnedServer, tag: string): Promise<{ started?: number; finallyRan?: number }> => (await fetch(`${on.url}/_probe/${tag}`)).json()
+const post = async (on: SpawnedServer, path: string, body?: unknown): Promise<any> => (await postTo(on, path, body)).json()
 const logOn = async (on: SpawnedServer, id: string) =>
   sseReader(await fetch(`${on.url}/stream/${id}`, { headers: { accept: 'text/event-stream' } })).rest()
-
-/** The member among `among` whose handler started the job tagged `tag`. */
-async function ownerOf(tag: string, among: SpawnedServer[]): Promise<SpawnedServer> {
-  let owner: SpawnedServer | undefined
-  await vi.waitFor(
-    async () => {
-      for (const candidate of among) if ((await probeOn(candidate, tag)).started) owner = candidate
-      expect(owner).toBeDefined()
-    },
-    { timeout: 10_000, interval: 20 }
-  )
-  return owner!
-}
 
 /** Waits for job `id` to reach a terminal status, asking `on`. */
 async function endedOn(on: SpawnedServer, id: string, timeout = 15_000): Promise<JobStatusObject> {
@@ -76,7 +50,7 @@ beforeAll(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(started.splice(0).map((server) => (server.signal('SIGCONT'), server.stop())))
+  await fleet.stopAll()
   await redis.cli('FLUSHALL')
 })
 
@@ -100,7 +74,7 @@ describe('deadlines nobody is there to keep', () => {
 
     owner.signal('SIGCONT')
     await vi.waitFor(async () => expect((await probeOn(owner, tag)).finallyRan).toBeDefined(), { timeout: 10_000, interval: 20 })
-    await vi.waitFor(async () => expect((await (await fetch(`${owner.url}/health`)).json()).workers.running).toBe(0), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await runningOn(owner)).toBe(0), { timeout: 10_000 })
     expect(await logOn(owner, id)).toEqual(log)
   })
 

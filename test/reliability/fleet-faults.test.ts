@@ -14,49 +14,26 @@
  * - A member started while Redis is down serves once Redis is up, by itself.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import type { JobStatusObject } from 'edgepod'
-import { spawnServer } from '../conformance/runtimes/spawn-server.ts'
 import type { SpawnedServer } from '../conformance/runtimes/spawn-server.ts'
 import { startRedis } from '../helpers/redis-server.ts'
 import type { TestRedis } from '../helpers/redis-server.ts'
 import { checkedStream, sseReader } from '../helpers/sse-reader.ts'
+import { ownerOf, postTo as post, probeOn, runningOn, statusOn, TestFleet } from '../helpers/test-fleet.ts'
 
 const PREFIX = 'faults'
 
 let redis: TestRedis
-const started: SpawnedServer[] = []
+const fleet = new TestFleet(() => redis, PREFIX)
+const member = (leaseMs: number) => fleet.member(leaseMs)
 
-/** Starts a member on `redis` with a lease of `leaseMs`. */
-async function member(leaseMs: number, env: Record<string, string> = {}): Promise<SpawnedServer> {
-  const server = await spawnServer(
-    process.execPath,
-    ['--conditions=edgepod-source', '--import', 'tsx', 'test/helpers/fleet-member.ts', 'test/fixtures/fleet-worker.ts'],
-    { ready: /at (http:\/\/\S+)/, env: { EDGEPOD_REDIS_URL: redis.url, EDGEPOD_REDIS_PREFIX: PREFIX, EDGEPOD_LEASE_MS: String(leaseMs), ...env } }
-  )
-  started.push(server)
-  return server
-}
+const streamOn = (on: SpawnedServer, id: string) => fetch(`${on.url}/stream/${id}`, { headers: { accept: 'text/event-stream' } })
 
-const post = (on: SpawnedServer, path: string, body?: unknown) =>
-  fetch(`${on.url}${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) })
-const statusOn = async (on: SpawnedServer, id: string): Promise<JobStatusObject> => (await fetch(`${on.url}/status/${id}`)).json()
-const probeOn = async (on: SpawnedServer, tag: string): Promise<{ started?: number; finallyRan?: number }> => (await fetch(`${on.url}/_probe/${tag}`)).json()
-const streamOn = (on: SpawnedServer, id: string, lastEventId?: string) =>
-  fetch(`${on.url}/stream/${id}`, { headers: { accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) } })
-
-/** Submits a job on `on`; resolves to its id and the member that runs it (found by its probe). */
+/** Submits a job on `on`; resolves to its id and the member that runs it, and another. */
 async function runOn(on: SpawnedServer, among: SpawnedServer[], input: Record<string, unknown>) {
   const tag = crypto.randomUUID()
   const { id } = (await (await post(on, '/run', { input: { tag, ...input } })).json()) as { id: string }
-  let owner: SpawnedServer | undefined
-  await vi.waitFor(
-    async () => {
-      for (const candidate of among) if ((await probeOn(candidate, tag)).started) owner = candidate
-      expect(owner).toBeDefined()
-    },
-    { timeout: 10_000, interval: 20 }
-  )
-  return { id, tag, owner: owner!, reader: among.find((other) => other !== owner)! }
+  const owner = await ownerOf(tag, among)
+  return { id, tag, owner, reader: among.find((other) => other !== owner)! }
 }
 
 /** The job's whole log as another member streams it, checked, with its outputs. */
@@ -73,7 +50,7 @@ beforeAll(async () => {
 })
 
 afterEach(async () => {
-  await Promise.all(started.splice(0).map((server) => (server.signal('SIGCONT'), server.stop())))
+  await fleet.stopAll()
   await redis.restart().catch(() => {})
   await redis.cli('FLUSHALL')
 })
@@ -114,7 +91,7 @@ describe('a member that dies or stalls', () => {
     owner.signal('SIGCONT')
     await vi.waitFor(async () => expect((await probeOn(owner, tag)).finallyRan).toBeDefined(), { timeout: 10_000, interval: 20 })
     // It wrote what it held when it woke, or tried to: the store refused it all.
-    await vi.waitFor(async () => expect((await (await fetch(`${owner.url}/health`)).json()).workers.running).toBe(0), { timeout: 10_000 })
+    await vi.waitFor(async () => expect(await runningOn(owner)).toBe(0), { timeout: 10_000 })
     expect((await wholeLog(owner, id)).events).toEqual(events)
     expect((await statusOn(owner, id)).status).toBe('FAILED')
   })
@@ -148,7 +125,7 @@ describe('Redis in trouble', () => {
     const refused: Response[] = []
     const { events, members } = await streamThrough(async () => {
       await redis.stop()
-      const member = started[1]!
+      const member = fleet.members[1]!
       refused.push(await post(member, '/run', { input: {} }), await fetch(`${member.url}/health`), await fetch(`${member.url}/status/some-id`))
       await redis.restart()
     })
