@@ -8,8 +8,11 @@ import type { IncomingMessage } from 'node:http'
 import { createParser } from 'eventsource-parser'
 import { send } from '../bench/lib/http.ts'
 import type { SoakInput } from './worker.ts'
+import { checkStreamEnd } from './fleet-checks.ts'
+import { cutByKill, sendElsewhere } from './kill-cuts.ts'
 import type { Tally } from './tally.ts'
 import { fail, refusal } from './tally.ts'
+import type { Targets } from './targets.ts'
 
 /** How one stream loop behaves. */
 export interface StreamPlan {
@@ -91,22 +94,33 @@ export function readEvents(response: IncomingMessage, progress: Progress, tally:
 }
 
 /** Runs one stream job to its end, resuming through the cuts (a 429 is waited out and counted). */
-async function oneStream(url: string, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
+async function oneStream(targets: Targets, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
+  const url = targets.submit()
   const body = JSON.stringify({ input: plan.input, policy: { ttl: plan.ttl } })
   openStreams.streams++
   let response: IncomingMessage
   try {
-    response = await send(url, { method: 'POST', path: '/stream', body, headers: { accept: 'text/event-stream' } })
-    if (response.statusCode === 200) return await followStream(url, response, plan, tally, random)
+    try {
+      response = await send(url, { method: 'POST', path: '/stream', body, headers: { accept: 'text/event-stream' } })
+    } catch (error) {
+      if (cutByKill(targets, tally, url)) return
+      throw error
+    }
+    if (response.statusCode === 200) return await followStream(targets, url, response, plan, tally, random)
   } finally {
     openStreams.streams--
   }
   await refusal(tally, response, 'POST /stream', 'streamRefused429')
 }
 
-/** Reads a stream job from its first answer to its `done`, resuming through the cuts. */
-async function followStream(url: string, first: IncomingMessage, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
-  let response = first
+/**
+ * Reads a stream job from its first answer to its `done`, resuming through the cuts; in a fleet,
+ * each resume goes to another member than the last, and a connection closed by its member's kill
+ * is resumed like a cut.
+ */
+async function followStream(targets: Targets, first: string, firstResponse: IncomingMessage, plan: StreamPlan, tally: Tally, random: () => number): Promise<void> {
+  let url = first
+  let response = firstResponse
   const jobId = String(response.headers['x-job-id'])
   const progress: Progress = { lastId: 0, seen: new Uint8Array(plan.input.count), next: 0, done: false }
   tally.streams++
@@ -115,21 +129,21 @@ async function followStream(url: string, first: IncomingMessage, plan: StreamPla
     const cutAfter = random() < plan.resumeShare ? 1 + Math.floor(random() * plan.input.count) : -1
     const reading = await readEvents(response, progress, tally, cutAfter, jobId)
     if (reading.ended === 'done') {
+      if (tally.fleet) return checkStreamEnd(targets, url, jobId, reading.status, progress, tally)
       if (reading.status !== 'COMPLETED') fail(tally, 'lostJobs', `${jobId}: ended ${reading.status}`)
       if (missing() > 0) fail(tally, 'lostOutputs', `${jobId}: ${missing()} outputs never arrived`, missing())
       return
     }
-    if (reading.ended === 'closed') fail(tally, 'truncatedStreams', `${jobId}: the stream closed without done after id ${progress.lastId}`)
-    else tally.resumes++
+    if (reading.ended === 'closed' && !cutByKill(targets, tally, url)) {
+      fail(tally, 'truncatedStreams', `${jobId}: the stream closed without done after id ${progress.lastId}`)
+    } else if (reading.ended === 'cut') tally.resumes++
     if (connections === MAX_CONNECTIONS) {
       return fail(tally, 'lostOutputs', `${jobId}: no done after ${MAX_CONNECTIONS} connections`, missing())
     }
     const headers = { accept: 'text/event-stream', 'last-event-id': String(progress.lastId) }
-    try {
-      response = await send(url, { method: 'GET', path: `/stream/${jobId}`, headers })
-    } catch (error) {
-      return fail(tally, 'failedRequests', `${jobId}: resume: ${(error as Error).message}`)
-    }
+    const resumed = await sendElsewhere(targets, tally, url, { method: 'GET', path: `/stream/${jobId}`, headers })
+    if (resumed instanceof Error) return fail(tally, 'failedRequests', `${jobId}: resume: ${resumed.message}`)
+    ;({ url, response } = resumed)
     if (response.statusCode !== 200) {
       await refusal(tally, response, `GET /stream/${jobId}`)
       return fail(tally, 'lostOutputs', `${jobId}: could not resume`, missing())
@@ -138,10 +152,10 @@ async function followStream(url: string, first: IncomingMessage, plan: StreamPla
 }
 
 /** Opens stream after stream until `stop()` is true; network errors are counted, never thrown. */
-export async function streamLoop(url: string, plan: StreamPlan, tally: Tally, random: () => number, stop: () => boolean): Promise<void> {
+export async function streamLoop(targets: Targets, plan: StreamPlan, tally: Tally, random: () => number, stop: () => boolean): Promise<void> {
   while (!stop()) {
     try {
-      await oneStream(url, plan, tally, random)
+      await oneStream(targets, plan, tally, random)
     } catch (error) {
       fail(tally, 'failedRequests', `POST /stream: ${(error as Error).message}`)
     }

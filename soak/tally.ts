@@ -36,6 +36,36 @@ export interface Tally {
   failedRequests: number
   /** The first few failures, described. */
   failures: string[]
+  /** What a fleet soak counts besides (absent from a single process's tally). */
+  fleet?: FleetCounts
+}
+
+/**
+ * A fleet soak's own counts, none of them a failure: what the kills did, and what was checked
+ * across members. A job whose member was killed ends `FAILED` with `worker_lost` (with the outputs
+ * it had made): counted here, not lost, when the member named in its status is one the soak killed.
+ */
+export interface FleetCounts {
+  kills: number
+  /** Members started, the first ones and the replacements of those killed. */
+  membersStarted: number
+  /** Connections and requests cut because their member was killed: each resumed or sent elsewhere. */
+  cutByKill: number
+  /** Stream jobs that ended `worker_lost`, their outputs as their reader saw them. */
+  workerLostStreams: number
+  /** Storm jobs that ended `worker_lost`, their outputs in order. */
+  workerLostRuns: number
+  /** Outputs of `worker_lost` jobs kept in their status. */
+  keptOutputs: number
+  /** Stream jobs whose `/status`, asked of another member, was checked against what their reader saw. */
+  statusChecks: number
+  /** The longest from a kill to the `done` of a stream job of the killed member, ms. */
+  maxKillToDoneMs: number
+}
+
+/** Fleet counts at 0. */
+export function emptyFleetCounts(): FleetCounts {
+  return { kills: 0, membersStarted: 0, cutByKill: 0, workerLostStreams: 0, workerLostRuns: 0, keptOutputs: 0, statusChecks: 0, maxKillToDoneMs: 0 }
 }
 
 /** A tally with everything at 0. */

@@ -2,6 +2,7 @@
  * The soak's worker: token streams paced by timers, honouring `job.signal`, and beside edgepod's
  * routes one of its own, `GET /__soak/stats`, that collects garbage and reports what the process
  * holds (heap, jobs, timers, sockets), so the soak can show memory going back to its baseline.
+ * Its store comes from the environment: in a fleet soak, `EDGEPOD_REDIS_URL` makes it a member.
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -30,6 +31,8 @@ export interface SoakStats {
 /** Streams run beside the storm's jobs: enough slots for every stream and a few more. */
 export const SOAK_CONCURRENCY = Number(process.env['SOAK_CONCURRENCY'] ?? 1_050)
 export const SOAK_MAX_QUEUE = Number(process.env['SOAK_MAX_QUEUE'] ?? 1_000)
+/** A fleet soak names each member, so that a `worker_lost` job shows which one it lost. */
+const SOAK_WORKER_ID = process.env['SOAK_WORKER_ID']
 
 const worker = serverless.start<SoakInput>({
   handler: async function* (job) {
@@ -41,6 +44,7 @@ const worker = serverless.start<SoakInput>({
   returnAggregateStream: true,
   concurrencyModifier: SOAK_CONCURRENCY,
   maxQueue: SOAK_MAX_QUEUE,
+  workerId: SOAK_WORKER_ID,
 })
 
 async function stats(): Promise<SoakStats> {

@@ -34,7 +34,9 @@ export class FleetSweeper {
   constructor(deps: SweeperDeps) {
     this.#deps = deps
     this.#intervalMs = deps.dispatcher.leaseMs / 3
-    this.#later()
+    // At once first: the member's slots count in /health from its start, and what a fleet left
+    // while no member ran is ended without waiting.
+    this.#later(0)
   }
 
   /** Stops sweeping. */
@@ -43,9 +45,9 @@ export class FleetSweeper {
     clearTimeout(this.#timer)
   }
 
-  #later(): void {
+  #later(delayMs = this.#intervalMs): void {
     if (this.#closed) return
-    this.#timer = setTimeout(() => void this.#sweep().finally(() => this.#later()), this.#intervalMs)
+    this.#timer = setTimeout(() => void this.#sweep().finally(() => this.#later()), delayMs)
     ;(this.#timer as { unref?: () => void }).unref?.()
   }
 

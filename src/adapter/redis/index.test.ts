@@ -148,6 +148,133 @@ describe('two deployments on one Redis', () => {
   })
 })
 
+describe('members of one deployment, in one process here', () => {
+  let redis: TestRedis
+
+  beforeAll(async () => {
+    redis = await startRedis()
+  })
+
+  afterAll(async () => {
+    await redis?.close()
+  })
+
+  /** A gate a test opens. */
+  const gate = () => {
+    let open!: () => void
+    const opened = new Promise<void>((resolve) => (open = resolve))
+    return { opened, open }
+  }
+
+  /**
+   * A member with one slot, whose job `{ tag }` waits for `gateOf(tag)` and yields its tag; the
+   * tags it started are pushed on `started`.
+   */
+  async function gatedMember(prefix: string, gateOf: (tag: string) => Promise<void>, started: string[], maxQueue?: number) {
+    const store = await open({ url: redis.url, prefix })
+    return serverless.start({
+      store,
+      concurrencyModifier: 1,
+      maxQueue,
+      handler: async function* (job: { input: { tag: string } }) {
+        started.push(job.input.tag)
+        await gateOf(job.input.tag)
+        yield job.input.tag
+      },
+    })
+  }
+  type Member = Awaited<ReturnType<typeof gatedMember>>
+  const ask = (worker: Member, path: string, body?: unknown) =>
+    worker.fetch(new Request(`http://edgepod.test${path}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) }))
+  const submit = (worker: Member, tag: string, lowPriority = false) =>
+    ask(worker, '/run', { input: { tag }, ...(lowPriority ? { policy: { lowPriority: true } } : {}) })
+
+  it('claim only for their own free slots, and share the queue limit, /health and /purge-queue', async () => {
+    const release = gate()
+    const started: string[] = []
+    const a = await gatedMember('slots', () => release.opened, started, 3)
+    const b = await gatedMember('slots', () => release.opened, started, 3)
+    await submit(a, 'first')
+    await submit(b, 'second')
+    await vi.waitFor(() => expect([...started].sort()).toEqual(['first', 'second']))
+    await submit(a, 'low', true)
+    await submit(b, 'third')
+    const queued = await (await submit(a, 'fourth')).json()
+    // The limit counts the deployment's queue, whichever member is asked.
+    const refused = await submit(b, 'fifth')
+    expect([refused.status, (await refused.json()).code]).toEqual([429, 'queue_full'])
+    expect(started).toHaveLength(2)
+    for (const worker of [a, b]) {
+      expect(await (await ask(worker, '/health')).json()).toMatchObject({ jobs: { inProgress: 2, inQueue: 3 }, workers: { running: 2, idle: 0 } })
+    }
+    // Purged from b, a job a queued is cancelled.
+    await ask(b, '/purge-queue', {})
+    expect((await (await ask(a, `/status/${queued.id}`)).json()).status).toBe('CANCELLED')
+    expect((await (await ask(a, '/health')).json()).jobs.inQueue).toBe(0)
+    release.open()
+    await vi.waitFor(async () => expect((await (await ask(a, '/health')).json()).workers).toEqual({ running: 0, idle: 2 }))
+  })
+
+  it('start the queued jobs of every member in order: FIFO, lowPriority after', async () => {
+    // b's slot stays taken: a alone takes the queue, one job at a time.
+    const forBusyB = gate()
+    const release = gate()
+    const started: string[] = []
+    const a = await gatedMember('order', (tag) => (tag === 'busy-b' ? forBusyB.opened : release.opened), started)
+    const b = await gatedMember('order', (tag) => (tag === 'busy-b' ? forBusyB.opened : release.opened), started)
+    await submit(b, 'busy-b')
+    await vi.waitFor(() => expect(started).toEqual(['busy-b']))
+    await submit(a, 'busy-a')
+    await vi.waitFor(() => expect(started).toHaveLength(2))
+    for (const [index, tag] of ['low-1', 'q-1', 'low-2', 'q-2', 'q-3'].entries()) await submit(index % 2 ? b : a, tag, tag.startsWith('low'))
+    release.open()
+    await vi.waitFor(() => expect(started).toHaveLength(7))
+    expect(started).toEqual(['busy-b', 'busy-a', 'q-1', 'q-2', 'q-3', 'low-1', 'low-2'])
+    forBusyB.open()
+  })
+
+  it('remove a job whose member died between making it and queueing it, and queue a retry so left', async () => {
+    const store = await open({ url: redis.url, prefix: 'orphans', leaseMs: 300 })
+    // What a member that died after its first script leaves: a job made, never queued.
+    await store.jobs.create({ id: 'orphan', request: { input: {} }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+    expect((await store.dispatcher.health({ idle: 1, running: 0 })).jobs.inQueue).toBe(1)
+    await vi.waitFor(async () => {
+      await store.dispatcher.sweep({ idle: 1, running: 0 })
+      expect(await store.jobs.get('orphan')).toBeUndefined()
+    })
+    expect((await store.dispatcher.health({ idle: 1, running: 0 })).jobs.inQueue).toBe(0)
+    // A member that sweeps too late to queue its own job is told the submission failed.
+    await store.jobs.create({ id: 'slow', request: { input: {} }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+    await vi.waitFor(async () => {
+      await store.dispatcher.sweep({ idle: 1, running: 0 })
+      expect(await store.jobs.get('slow')).toBeUndefined()
+    })
+    await expect(Promise.resolve(store.dispatcher.enqueue({ id: 'slow', attempt: 1, lowPriority: false }, Infinity))).rejects.toMatchObject({ code: 'store_unavailable' })
+    expect(await store.dispatcher.claim(10)).toEqual([])
+  })
+
+  it('hold two connections each, whatever their load: 40 readers on 40 jobs', async () => {
+    const clientsBefore = Number(await redis.cli('INFO', 'clients').then((info) => /connected_clients:(\d+)/.exec(info)![1]))
+    const store = await open({ url: redis.url, prefix: 'connections' })
+    const worker = serverless.start({
+      store,
+      handler: async function* (job: { input: { n: number } }) {
+        for (let i = 0; i < job.input.n; i++) {
+          yield i
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      },
+    })
+    const ids = await Promise.all(Array.from({ length: 40 }, async () => (await (await request(worker, '/run', { input: { n: 20 } })).json()).id as string))
+    const readers = ids.map(async (id) => (await worker.fetch(new Request(`http://edgepod.test/stream/${id}`, { headers: { accept: 'text/event-stream' } }))).text())
+    const during = Number(await redis.cli('INFO', 'clients').then((info) => /connected_clients:(\d+)/.exec(info)![1]))
+    const bodies = await Promise.all(readers)
+    for (const body of bodies) expect(body).toContain('event: done')
+    // redis-cli's own connection is in both counts.
+    expect(during - clientsBefore).toBe(2)
+  })
+})
+
 describe('redisConfigFromEnv', () => {
   it('reads the URL, the prefix and the lease, and nothing without a URL', () => {
     expect(redisConfigFromEnv({})).toBeUndefined()

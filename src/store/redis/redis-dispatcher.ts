@@ -4,7 +4,7 @@
  * for the whole fleet, and the sweep that ends what gone members left.
  * @module
  */
-import { queueFull } from '../../errors.ts'
+import { queueFull, storeUnavailable } from '../../errors.ts'
 import type { HealthReport } from '../../types.ts'
 import type { Dispatcher, DueAttempt, QueueEntry, WorkerCounts } from '../store.ts'
 import type { Lease } from '../job-state.ts'
@@ -35,6 +35,9 @@ export class RedisDispatcher implements Dispatcher {
     const args = [keys.counts, keys.queue, keys.expiries, keys.counter, keys.bell, prefix, entry.id, entry.attempt, entry.lowPriority ? 1 : 0]
     const reply = (await this.#context.client.run(ENQUEUE, [...args, Number.isFinite(limit) ? limit : -1])) as RedisReply[]
     if (reply[0] === 'full') throw queueFull(Number(reply[1]))
+    // A new job that a sweep removed before it was queued (this member was too slow, past a lease):
+    // the submission failed. A retry that was ended meanwhile (cancelled) needs nothing more.
+    if (reply[0] === 'gone' && entry.attempt === 1) throw storeUnavailable(`job ${entry.id} could not be queued in time; submit it again`)
   }
 
   async claim(max: number): Promise<Lease[]> {
@@ -104,7 +107,8 @@ export class RedisDispatcher implements Dispatcher {
     await this.health(local)
     const { keys, prefix, leaseMs } = this.#context
     // Held back from the next sweeps while the member that took it ends it.
-    const reply = (await this.#context.client.run(SWEEP, [keys.leases, keys.expiries, keys.queue, keys.bell, prefix, SWEEP_BATCH, leaseMs])) as string[]
+    const sweepKeys = [keys.leases, keys.expiries, keys.queue, keys.bell, keys.counts, keys.counter]
+    const reply = (await this.#context.client.run(SWEEP, [...sweepKeys, prefix, SWEEP_BATCH, leaseMs])) as string[]
     const due: DueAttempt[] = []
     for (let index = 0; index < reply.length; index += 3) {
       due.push({ id: reply[index]!, attempt: Number(reply[index + 1]), reason: reply[index + 2] as DueAttempt['reason'] })

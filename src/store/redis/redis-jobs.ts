@@ -51,7 +51,10 @@ export class RedisJobs implements JobStore {
     const request = job.request
     // Kept a little past its ttl even if no member is left to end it TIMED_OUT.
     const expireAt = job.queuedAt + job.ttl + LATE_RESULT_RETENTION
-    const reply = await this.#run(CREATE, [keys.counts, prefix, job.id, JSON.stringify(request), job.origin, job.queuedAt, job.ttl, job.executionTimeout, request.webhook ? 1 : 0, expireAt])
+    const reply = await this.#run(CREATE, [
+      ...[keys.counts, keys.expiries, prefix, job.id, JSON.stringify(request), job.origin],
+      ...[job.queuedAt, job.ttl, job.executionTimeout, request.webhook ? 1 : 0, expireAt, this.#context.leaseMs],
+    ])
     return jobHashOf(job.id, reply)!.state
   }
 
@@ -133,7 +136,8 @@ export class RedisJobs implements JobStore {
     const hash = await this.hash(id)
     if (!hash) return undefined
     const expireAt = queuedAt + hash.ttl + LATE_RESULT_RETENTION
-    const reply = await this.#run(RETRY, [this.#context.keys.counts, this.#context.prefix, id, attempt, queuedAt, expireAt])
+    const { keys, prefix, leaseMs } = this.#context
+    const reply = await this.#run(RETRY, [keys.counts, keys.expiries, prefix, id, attempt, queuedAt, expireAt, leaseMs])
     return jobHashOf(id, reply)?.state
   }
 

@@ -13,22 +13,26 @@ const LOW_PRIORITY = 2 ** 50
 /**
  * KEYS: counts, queue, expiries, counter, bell. ARGV: prefix, id, attempt, lowPriority (1/0),
  * limit (-1 for none). Queues an attempt the job holds `IN_QUEUE`, to be ended `TIMED_OUT` by a
- * sweep if its ttl passes first: `{'ok'}`, or `{'full', waiting}` when `limit` others wait already.
+ * sweep if its ttl passes first: `{'ok'}`, `{'full', waiting}` when `limit` others wait already,
+ * or `{'gone'}` when the job no longer holds that attempt queued.
  */
 export const ENQUEUE: RedisScript = {
   name: 'enqueue',
   keys: 5,
   lua: lua(`
 local id, attempt = ARGV[2], ARGV[3]
-local fields = redis.call('HMGET', jobKey(id), 'n', 'st', 'qAt', 'ttl')
-local own = (fields[1] == attempt and fields[2] == 'IN_QUEUE') and 1 or 0
-local waiting = tonumber(redis.call('HGET', KEYS[1], 'inQueue') or '0') - own
+local key = jobKey(id)
+local fields = redis.call('HMGET', key, 'n', 'st', 'qAt', 'ttl')
+-- Ended or removed since it was made (a sweep took it for its dead creator's): nothing to queue.
+if fields[1] ~= attempt or fields[2] ~= 'IN_QUEUE' then return { 'gone' } end
+local waiting = tonumber(redis.call('HGET', KEYS[1], 'inQueue') or '0') - 1
 local limit = tonumber(ARGV[5])
 if limit >= 0 and waiting >= limit then return { 'full', waiting } end
 local order = redis.call('HINCRBY', KEYS[4], 'order', 1)
 if ARGV[4] == '1' then order = order + ${LOW_PRIORITY} end
 redis.call('ZADD', KEYS[2], order, id .. ':' .. attempt)
-if own == 1 then redis.call('ZADD', KEYS[3], tonumber(fields[3]) + tonumber(fields[4]), id .. ':' .. attempt) end
+redis.call('HDEL', key, 'unq')
+redis.call('ZADD', KEYS[3], tonumber(fields[3]) + tonumber(fields[4]), id .. ':' .. attempt)
 redis.call('PUBLISH', KEYS[5], 'w')
 return { 'ok' }
 `),
@@ -134,43 +138,48 @@ return reply
 /**
  * KEYS: counts, members. ARGV: prefix, member, idle, running, memberTtlMs. Records this member's
  * slots, forgets members not heard of within their ttl, and answers the deployment's counts:
- * `{ completed, failed, inProgress, inQueue, retried, idle, running }`.
+ * `{ completed, failed, inProgress, inQueue, retried, idle, running }`. Other members report their
+ * slots only every few seconds, so the workers are told from the slots they have (which rarely
+ * change) and the jobs in progress (which are exact): running is those jobs, idle the rest.
  */
 export const HEALTH: RedisScript = {
   name: 'health',
   keys: 2,
   lua: lua(`
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3] .. ':' .. ARGV[4] .. ':' .. (now + tonumber(ARGV[5])))
-local idle, running = 0, 0
+local slots = 0
 local members = redis.call('HGETALL', KEYS[2])
 for index = 1, #members, 2 do
   local parts = split(members[index + 1])
   if tonumber(parts[3]) < now then
     redis.call('HDEL', KEYS[2], members[index])
   else
-    idle = idle + tonumber(parts[1])
-    running = running + tonumber(parts[2])
+    slots = slots + tonumber(parts[1]) + tonumber(parts[2])
   end
 end
 local counts = redis.call('HMGET', KEYS[1], 'completed', 'failed', 'inProgress', 'inQueue', 'retried')
 local reply = {}
 for index = 1, 5 do reply[index] = tonumber(counts[index] or '0') end
-reply[6] = idle
+-- A lost member's jobs are in progress until a sweep ends them, but hold none of these slots.
+local running = math.min(reply[3], slots)
+reply[6] = slots - running
 reply[7] = running
 return reply
 `),
 }
 
 /**
- * KEYS: leases, expiries, queue, bell. ARGV: prefix, batch, holdMs. What members that are gone, or
- * late, left behind: a claim never started goes back to its place in the queue; a running attempt
+ * KEYS: leases, expiries, queue, bell, counts, counter. ARGV: prefix, batch, holdMs. What members
+ * that are gone, or late, left behind: an attempt made but never queued (its member died between
+ * the two scripts) is removed if it was a new job, whose id no one was told, or queued if it was a
+ * retry, which was made; a claim never started goes back to its place in the queue; a running attempt
  * whose lease ran out, or whose execution deadline passed, and a queued one whose ttl passed, are
  * answered `{ id, attempt, reason, ... }` (reason `lost`, `timeout` or `ttl`) for the caller to end,
  * and held back `holdMs` from the next sweep, so that members sweeping together rarely repeat it.
  */
 export const SWEEP: RedisScript = {
   name: 'sweep',
-  keys: 4,
+  keys: 6,
   lua: lua(`
 local batch, hold = tonumber(ARGV[2]), tonumber(ARGV[3])
 local reply = {}
@@ -197,8 +206,22 @@ for _, lease in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT'
 end
 for _, entry in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, batch)) do
   local parts = split(entry)
-  local fields = redis.call('HMGET', jobKey(parts[1]), 'n', 'st')
-  if fields[1] == parts[2] and fields[2] == 'IN_QUEUE' then
+  local id, key = parts[1], jobKey(parts[1])
+  local fields = redis.call('HMGET', key, 'n', 'st', 'unq', 'qAt', 'ttl', 'req')
+  if fields[1] == parts[2] and fields[2] == 'IN_QUEUE' and fields[3] and parts[2] == '1' then
+    redis.call('ZREM', KEYS[2], entry)
+    redis.call('HINCRBY', KEYS[5], 'inQueue', -1)
+    redis.call('DEL', key, logKey(id))
+    redis.call('PUBLISH', KEYS[4], 'e:' .. id)
+  elseif fields[1] == parts[2] and fields[2] == 'IN_QUEUE' and fields[3] then
+    local policy = cjson.decode(fields[6]).policy
+    local order = redis.call('HINCRBY', KEYS[6], 'order', 1)
+    if type(policy) == 'table' and policy.lowPriority == true then order = order + ${LOW_PRIORITY} end
+    redis.call('ZADD', KEYS[3], order, entry)
+    redis.call('HDEL', key, 'unq')
+    redis.call('ZADD', KEYS[2], tonumber(fields[4]) + tonumber(fields[5]), entry)
+    redis.call('PUBLISH', KEYS[4], 'w')
+  elseif fields[1] == parts[2] and fields[2] == 'IN_QUEUE' then
     redis.call('ZADD', KEYS[2], now + hold, entry)
     reply[#reply + 1] = parts[1]
     reply[#reply + 1] = parts[2]

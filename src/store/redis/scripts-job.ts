@@ -13,17 +13,22 @@
 import type { RedisScript } from './redis-client.ts'
 import { lua } from './lua.ts'
 
-/** KEYS: counts. ARGV: prefix, id, req, origin, qAt, ttl, xto, wh, expireAt. */
+/**
+ * KEYS: counts, expiries. ARGV: prefix, id, req, origin, qAt, ttl, xto, wh, expireAt, queueWithinMs.
+ * The job, `IN_QUEUE` but not queued yet (`unq`): queued by its creator's next script, or, if that
+ * creator dies first, found by a sweep `queueWithinMs` later and removed (see SWEEP).
+ */
 export const CREATE: RedisScript = {
   name: 'create',
-  keys: 1,
+  keys: 2,
   lua: lua(`
 local id = ARGV[2]
 local key = jobKey(id)
 redis.call('HSET', key, 'req', ARGV[3], 'origin', ARGV[4], 'qAt', ARGV[5], 'ttl', ARGV[6], 'xto', ARGV[7], 'wh', ARGV[8],
-  'n', 1, 'st', 'IN_QUEUE', 'base', 0, 'last', 0, 'drain', 0, 'v', 1, 'rd', 0)
+  'n', 1, 'st', 'IN_QUEUE', 'base', 0, 'last', 0, 'drain', 0, 'v', 1, 'rd', 0, 'unq', 1)
 redis.call('PEXPIREAT', key, ARGV[9])
 redis.call('HINCRBY', KEYS[1], 'inQueue', 1)
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[10]), id .. ':1')
 return redis.call('HGETALL', key)
 `),
 }
@@ -60,17 +65,19 @@ return reply
 `),
 }
 
-/** KEYS: counts. ARGV: prefix, id, attempt, queuedAt, expireAt. A new attempt of a FAILED or TIMED_OUT job, or nil. */
+/** KEYS: counts, expiries. ARGV: prefix, id, attempt, queuedAt, expireAt, queueWithinMs. A new attempt of a FAILED or TIMED_OUT job, or nil. */
 export const RETRY: RedisScript = {
   name: 'retry',
-  keys: 1,
+  keys: 2,
   lua: lua(`
 local key = jobKey(ARGV[2])
 local fields = redis.call('HMGET', key, 'n', 'st', 'last', 'v')
 if fields[1] ~= ARGV[3] or (fields[2] ~= 'FAILED' and fields[2] ~= 'TIMED_OUT') then return nil end
 redis.call('HDEL', key, 'sAt', 'fAt', 'wid', 'kind', 'err', 'prog', 'out', 'tok', 'xdl')
 redis.call('HSET', key, 'n', tonumber(ARGV[3]) + 1, 'st', 'IN_QUEUE', 'qAt', ARGV[4], 'base', fields[3], 'drain', fields[3],
-  'v', tonumber(fields[4]) + 1)
+  'v', tonumber(fields[4]) + 1, 'unq', 1)
+-- Not queued yet, as a new job is (see CREATE).
+redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2] .. ':' .. (tonumber(ARGV[3]) + 1))
 -- The log holds the current attempt's events: the new one's seqs go on from the last.
 redis.call('DEL', logKey(ARGV[2]))
 redis.call('PEXPIREAT', key, ARGV[5])
