@@ -3,22 +3,30 @@
  * runtime it starts every variant fresh, warms them up, then runs each metric on every variant back
  * to back, in an order rotated every repetition. Saves every figure as JSON and prints the report.
  *
- *   --runtimes node,bun,deno,workerd   --variants raw,raw-batched,hono-stream-sse,edgepod
+ *   --runtimes node,bun,deno,workerd   --variants raw,raw-batched,hono-stream-sse,edgepod,edgepod-redis
  *   --metrics throughput,latency,...   --reps 5   --quick (small loads, to check the harness)
  *   --out bench/results/latest.json    --report-from FILE (print the report of a saved run)
  *   --baseline GIT-REF (adds edgepod-baseline: edgepod built from that commit's src/)
+ *   --redis-fsync everysec|always|no (edgepod-redis's Redis: how it writes its append-only file)
+ *
+ * The fleet in one paired run with the in-memory store: `npm run bench -- --runtimes node
+ * --variants edgepod,edgepod-redis --metrics fleet-latency,fleet-throughput,fleet-jobs,redis-commands`.
+ * edgepod-redis is a redis-server, three members and a solo member (`bench/lib/fleet.ts`), on Node.
  *
  * Before/after in one paired run: `npm run bench -- --variants edgepod --baseline main` serves this
  * tree's edgepod and main's side by side, and the report ends with their paired ratios.
  * @module
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { VariantName } from './hosts/load-variant.ts'
-import { baselineSrcVariable, baselineVariant, variantNames } from './hosts/load-variant.ts'
+import { baselineSrcVariable, baselineVariant, fleetVariant, variantNames } from './hosts/load-variant.ts'
 import type { Baseline } from './lib/baseline.ts'
 import { checkOutBaseline } from './lib/baseline.ts'
+import type { RedisFsync } from './lib/fleet.ts'
+import { fleetRuntimes, launchFleet } from './lib/fleet.ts'
 import { readStream } from './lib/http.ts'
 import type { BenchServer, RuntimeName } from './lib/launch.ts'
 import { launch, runtimeNames } from './lib/launch.ts'
@@ -27,26 +35,31 @@ import type { BenchRecord, BenchRun } from './lib/report.ts'
 import { reportOf } from './lib/report.ts'
 import { cancel } from './metrics/cancel.ts'
 import { concurrency } from './metrics/concurrency.ts'
+import { fleetJobs } from './metrics/fleet-jobs.ts'
+import { fleetLatency } from './metrics/fleet-latency.ts'
+import { fleetThroughput } from './metrics/fleet-throughput.ts'
 import { jobs } from './metrics/jobs.ts'
 import { latency } from './metrics/latency.ts'
 import type { Metric } from './metrics/metric.ts'
+import { redisCommands } from './metrics/redis-commands.ts'
 import { runsync } from './metrics/runsync.ts'
 import { slowReader } from './metrics/slow-reader.ts'
 import { throughput } from './metrics/throughput.ts'
 
 // Memory is measured before runsync and jobs fill edgepod's retained results.
-const metrics: Metric[] = [throughput, latency, concurrency, slowReader, cancel, runsync, jobs]
+const metrics: Metric[] = [throughput, latency, concurrency, slowReader, cancel, runsync, jobs, fleetLatency, fleetThroughput, fleetJobs, redisCommands]
 
 const { values: options } = parseArgs({
   options: {
     runtimes: { type: 'string', default: runtimeNames.join(',') },
-    variants: { type: 'string', default: variantNames.join(',') },
+    variants: { type: 'string', default: [...variantNames, fleetVariant].join(',') },
     metrics: { type: 'string', default: metrics.map((metric) => metric.name).join(',') },
     reps: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/latest.json' },
     'report-from': { type: 'string' },
     baseline: { type: 'string' },
+    'redis-fsync': { type: 'string', default: 'everysec' },
   },
 })
 
@@ -62,7 +75,7 @@ function listOption<T extends string>(value: string, allowed: readonly T[], what
  * (which edgepod-baseline cannot do without: it has no sources of its own).
  */
 function variantsOf(value: string, baseline: string | undefined): VariantName[] {
-  const chosen = listOption<VariantName>(value, [...variantNames, baselineVariant], 'variants')
+  const chosen = listOption<VariantName>(value, [...variantNames, baselineVariant, fleetVariant], 'variants')
   if (baseline === undefined) {
     if (chosen.includes(baselineVariant)) {
       throw new Error(`${baselineVariant} is edgepod built from another commit: name that commit with --baseline <git-ref>`)
@@ -93,12 +106,20 @@ function removeOnSignal(baseline: Baseline): () => void {
 /** `list` turned `by` places, so each variant takes every position over the repetitions. */
 const rotated = <T>(list: T[], by: number): T[] => list.map((_, index) => list[(index + by) % list.length]!)
 
-/** The same warm-up for every variant: a 20k-event stream, 50 one-event streams, 200 runsyncs. */
+/**
+ * The same warm-up for every variant: a 20k-event stream, 50 one-event streams, 200 runsyncs; for
+ * a fleet, on each of its processes.
+ */
 async function warmUp(server: BenchServer, variant: VariantName): Promise<void> {
-  await readStream(server.url, variant, { n: 20_000, tick: 0 })
-  for (let request = 0; request < 50; request++) await readStream(server.url, variant, { n: 1, tick: 0 })
+  const urls = server.fleet ? [...server.fleet.members.map((member) => member.url), server.fleet.solo.url] : [server.url]
+  for (const url of urls) await warmUpOne(url, variant)
+}
+
+async function warmUpOne(url: string, variant: VariantName): Promise<void> {
+  await readStream(url, variant, { n: 20_000, tick: 0 })
+  for (let request = 0; request < 50; request++) await readStream(url, variant, { n: 1, tick: 0 })
   for (let request = 0; request < 200; request++) {
-    const response = await fetch(`${server.url}/runsync`, {
+    const response = await fetch(`${url}/runsync`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ input: { n: 5, tick: 0 } }),
@@ -117,6 +138,7 @@ async function main(): Promise<void> {
   const names = listOption(options.metrics, metrics.map((metric) => metric.name), 'metrics')
   const chosen = metrics.filter((metric) => names.includes(metric.name))
   const reps = Number(options.reps)
+  listOption<RedisFsync>(options['redis-fsync'], ['everysec', 'always', 'no'], '--redis-fsync settings')
   const baseline = options.baseline === undefined ? undefined : checkOutBaseline(options.baseline)
   const stopListening = baseline && removeOnSignal(baseline)
   try {
@@ -133,7 +155,7 @@ async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: 
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     startedAt: new Date().toISOString(),
     seconds: 0,
-    machine: describeMachine(),
+    machine: { ...describeMachine(), ...(variants.includes(fleetVariant) ? { 'edgepod-redis': `redis-server, appendfsync ${options['redis-fsync']}` } : {}) },
     ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit } } : {}),
     records: [],
   }
@@ -150,17 +172,21 @@ async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: 
       const servers = new Map<VariantName, BenchServer>()
       try {
         for (const variant of variants) {
-          const server = await launch(runtime, variant, envOf(variant))
+          if (variant === fleetVariant && !fleetRuntimes.includes(runtime)) continue
+          const server =
+            variant === fleetVariant ? await launchFleet(runtime, options['redis-fsync'] as RedisFsync) : await launch(runtime, variant, envOf(variant))
           servers.set(variant, server)
           await warmUp(server, variant)
         }
         for (const metric of chosen) {
           for (const variant of rotated(variants, rep)) {
             if (metric.variants && !metric.variants.includes(variant)) continue
-            const server = servers.get(variant)!
+            const server = servers.get(variant)
+            // A variant this runtime does not serve (the fleet off Node).
+            if (!server) continue
             const record: BenchRecord = { rep, runtime, variant, metric: metric.name }
             try {
-              record.figures = await metric.run({ runtime, variant, url: server.url, pid: server.pid, quick: options.quick })
+              record.figures = await metric.run({ runtime, variant, url: server.url, pid: server.pid, quick: options.quick, fleet: server.fleet })
             } catch (error) {
               record.error = error instanceof Error ? error.message : String(error)
             }
@@ -175,6 +201,8 @@ async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: 
       save()
     }
   }
+  // Others may share the machine: what the load was as the run ended says whether they did.
+  run.machine['load average at end'] = loadavg().map((load) => load.toFixed(2)).join(' ')
   save()
   console.log(reportOf(run))
 }

@@ -14,6 +14,21 @@ export interface WorkloadParams {
   probe?: string
   /** Bytes of padding per event (the slow-reader metric), default none. */
   pad?: number
+  /**
+   * Stamp events with the pid of the process yielding them and the wall-clock ms of the yield (the
+   * fleet's metrics: which member ran the job, and how long an event took to reach its reader):
+   * `every` event, or the `first` only.
+   */
+  stamp?: 'every' | 'first'
+}
+
+/** A workload event; `pid` and `at` when stamped, `pad` when padded. */
+export interface WorkloadEvent {
+  i: number
+  token: string
+  pid?: number
+  at?: number
+  pad?: string
 }
 
 /** How a probed generator ended. */
@@ -38,8 +53,11 @@ export function wallClock(): number {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
+/** This process's id; 0 where there is no `process` (workerd). */
+const pid = (globalThis as { process?: { pid?: number } }).process?.pid ?? 0
+
 /** The benchmark's generator. */
-export async function* tokens(params: WorkloadParams): AsyncGenerator<{ i: number; token: string; pad?: string }> {
+export async function* tokens(params: WorkloadParams): AsyncGenerator<WorkloadEvent> {
   const record: ProbeRecord = { events: 0, finallyAt: null, capped: false }
   if (params.probe) probes.set(params.probe, record)
   const limit = params.n > 0 ? params.n : CAP_EVENTS
@@ -53,7 +71,8 @@ export async function* tokens(params: WorkloadParams): AsyncGenerator<{ i: numbe
         return
       }
       record.events++
-      yield pad === undefined ? { i, token: 'word' } : { i, token: 'word', pad }
+      if (params.stamp === 'every' || (params.stamp === 'first' && i === 0)) yield { i, token: 'word', pid, at: wallClock() }
+      else yield pad === undefined ? { i, token: 'word' } : { i, token: 'word', pad }
     }
     if (params.n === 0) record.capped = true
   } finally {

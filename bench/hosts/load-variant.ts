@@ -15,11 +15,19 @@ export const variantNames = ['raw', 'raw-batched', 'hono-stream-sse', 'edgepod']
  */
 export const baselineVariant = 'edgepod-baseline'
 
-/** One of {@link variantNames}, or {@link baselineVariant}. */
-export type VariantName = (typeof variantNames)[number] | typeof baselineVariant
+/**
+ * The `edgepod` worker on the Redis store: not a file of its own but an environment. The bench
+ * starts a redis-server and serves `edgepod` in several processes given its URL
+ * (`EDGEPOD_REDIS_URL`): a fleet of three members, and a member alone on another prefix (see
+ * `bench/lib/fleet.ts`). Node only.
+ */
+export const fleetVariant = 'edgepod-redis'
+
+/** One of {@link variantNames}, {@link baselineVariant} or {@link fleetVariant}. */
+export type VariantName = (typeof variantNames)[number] | typeof baselineVariant | typeof fleetVariant
 
 /** The variants serving edgepod's own routes (`POST /stream`, `/run`...) rather than the references'. */
-export const edgepodVariants: readonly VariantName[] = ['edgepod', baselineVariant]
+export const edgepodVariants: readonly VariantName[] = ['edgepod', baselineVariant, fleetVariant]
 
 /**
  * The environment variable holding the path of the baseline's `src/index.ts`. The launcher sets it

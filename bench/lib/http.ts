@@ -70,7 +70,7 @@ export interface StreamReading {
 }
 
 /** Counts SSE frames (`\n\n`) across chunks. */
-function frameCounter(): (chunk: Buffer) => number {
+export function frameCounter(): (chunk: Buffer) => number {
   let lastWasNewline = false
   return (chunk) => {
     let frames = 0

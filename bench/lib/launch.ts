@@ -5,6 +5,7 @@
 import { once } from 'node:events'
 import { root, spawnGroup } from '../../test/conformance/runtimes/spawn-server.ts'
 import type { VariantName } from '../hosts/load-variant.ts'
+import type { FleetContext } from './fleet.ts'
 
 /** The runtimes the benchmark runs on. */
 export const runtimeNames = ['node', 'bun', 'deno', 'workerd'] as const
@@ -16,6 +17,8 @@ export type RuntimeName = (typeof runtimeNames)[number]
 export interface BenchServer {
   url: string
   pid: number
+  /** The other processes of a fleet (`edgepod-redis`), and its Redis. */
+  fleet?: FleetContext
   stop(): Promise<void>
 }
 

@@ -7,6 +7,7 @@
  */
 import type { VariantName } from '../hosts/load-variant.ts'
 import { baselineVariant } from '../hosts/load-variant.ts'
+import { commandsTable } from './commands-report.ts'
 import type { RuntimeName } from './launch.ts'
 import { median, range } from './stats.ts'
 
@@ -39,12 +40,21 @@ interface Column {
   spread?: boolean
 }
 
+/** Paired ratios of one figure to these variants: a column `×<variant>` each (`<label> ×<variant>` with a label). */
+interface Ratio {
+  figure: string
+  /** The figure of the variants against, when it is another (the fleet's 3 members against one process). */
+  of?: string
+  against: VariantName[]
+  lowerIsBetter?: boolean
+  label?: string
+}
+
 interface Table {
   metric: string
   title: string
   columns: Column[]
-  /** Paired ratios of this figure to these variants. */
-  ratio?: { figure: string; against: VariantName[]; lowerIsBetter?: boolean }
+  ratio?: Ratio | Ratio[]
 }
 
 const thousands = (value: number) => (value >= 1e5 ? `${Math.round(value / 1e3)}k` : value >= 1e4 ? `${(value / 1e3).toFixed(1)}k` : `${Math.round(value)}`)
@@ -132,6 +142,53 @@ const tables: Table[] = [
       { figure: 'serverCpuMsPerJob', label: 'server CPU ms per job', format: fixed(3) },
     ],
   },
+  {
+    metric: 'fleet-latency',
+    title:
+      'Live events across members: a job of 200 events, one every 5 ms, queued on one member and read on another; ms from the yield to the reader (edgepod: the one process)',
+    columns: [
+      { figure: 'p50', label: 'p50', format: fixed(3), spread: true },
+      { figure: 'p90', label: 'p90', format: fixed(3) },
+      { figure: 'p99', label: 'p99', format: fixed(2), spread: true },
+      { figure: 'max', label: 'max', format: fixed(1) },
+      { figure: 'samples', label: 'events', format: fixed(0) },
+      { figure: 'ownerP50', label: 'reader on the owner: p50', format: fixed(3) },
+      { figure: 'ownerP99', label: 'p99', format: fixed(2) },
+    ],
+    ratio: [
+      { figure: 'p50', against: ['edgepod'], lowerIsBetter: true, label: 'p50' },
+      { figure: 'p99', against: ['edgepod'], lowerIsBetter: true, label: 'p99' },
+    ],
+  },
+  {
+    metric: 'fleet-throughput',
+    title: 'One stream across members: 200,000 events queued on one member, read whole on another (edgepod: the one process)',
+    columns: [
+      { figure: 'eventsPerSecond', label: 'events/s', format: thousands, spread: true },
+      { figure: 'serverCpuSeconds', label: 'server CPU s (members and Redis)', format: fixed(2) },
+      { figure: 'redisCpuSeconds', label: "Redis's CPU s", format: fixed(2) },
+      { figure: 'ownerEventsPerSecond', label: 'reader on the owner: events/s', format: thousands },
+    ],
+    ratio: { figure: 'eventsPerSecond', against: ['edgepod'] },
+  },
+  {
+    metric: 'fleet-jobs',
+    title: '`/run` jobs per second over 1 and 3 members: 10 clients spread over the members, submit then `/status` until terminal, 5 s each',
+    columns: [
+      { figure: 'oneJobsPerSecond', label: '1 member: jobs/s', format: thousands, spread: true },
+      { figure: 'oneCpuMsPerJob', label: 'server CPU ms per job', format: fixed(3) },
+      { figure: 'oneRedisCpuMsPerJob', label: "Redis's share", format: fixed(3) },
+      { figure: 'onePollsPerJob', label: '/status polls per job', format: fixed(2) },
+      { figure: 'fleetJobsPerSecond', label: '3 members: jobs/s', format: thousands, spread: true },
+      { figure: 'fleetCpuMsPerJob', label: 'server CPU ms per job', format: fixed(3) },
+      { figure: 'fleetRedisCpuMsPerJob', label: "Redis's share", format: fixed(3) },
+      { figure: 'fleetPollsPerJob', label: '/status polls per job', format: fixed(2) },
+    ],
+    ratio: [
+      { figure: 'oneJobsPerSecond', against: ['edgepod'], label: '1 member' },
+      { figure: 'fleetJobsPerSecond', of: 'oneJobsPerSecond', against: ['edgepod'], label: '3 members' },
+    ],
+  },
 ]
 
 /** The figures compared between edgepod and its baseline, in the report's last table. */
@@ -146,19 +203,22 @@ const baselineFigures: { metric: string; figure: string; label: string }[] = [
   { metric: 'jobs', figure: 'jobsPerSecond', label: '/run jobs/s' },
 ]
 
-function cell(values: number[], column: Column): string {
+function cell(all: Array<number | undefined>, column: Column): string {
+  // A figure only some variants have (the fleet's reader on the owner) is blank for the others.
+  const values = all.filter((value): value is number => value !== undefined)
+  if (values.length === 0) return '—'
   const middle = column.format(median(values))
   if (!column.spread || values.length < 2) return middle
   const [low, high] = range(values)
   return `${middle} (${column.format(low)}–${column.format(high)})`
 }
 
-function pairedRatio(records: BenchRecord[], variant: VariantName, against: VariantName, figure: string): string {
+function pairedRatio(records: BenchRecord[], variant: VariantName, against: VariantName, figure: string, of = figure): string {
   const ratios: number[] = []
   for (const record of records) {
     if (record.variant !== variant || record.figures?.[figure] === undefined) continue
     const reference = records.find((other) => other.variant === against && other.rep === record.rep)
-    const value = reference?.figures?.[figure]
+    const value = reference?.figures?.[of]
     if (value) ratios.push(record.figures[figure]! / value)
   }
   return ratios.length ? `${median(ratios).toFixed(2)}×` : '—'
@@ -201,7 +261,8 @@ export function reportOf(run: BenchRun): string {
   for (const table of tables) {
     const records = run.records.filter((record) => record.metric === table.metric)
     if (records.length === 0) continue
-    const ratioLabels = table.ratio?.against.map((against) => `×${against}`) ?? []
+    const ratios = table.ratio === undefined ? [] : [table.ratio].flat()
+    const ratioLabels = ratios.flatMap((ratio) => ratio.against.map((against) => (ratio.label ? `${ratio.label} ×${against}` : `×${against}`)))
     lines.push(`### ${table.title}`, '')
     lines.push(`| runtime | variant | ${[...table.columns.map((column) => column.label), ...ratioLabels].join(' | ')} |`)
     lines.push(`|${' --- |'.repeat(2 + table.columns.length + ratioLabels.length)}`)
@@ -211,14 +272,14 @@ export function reportOf(run: BenchRun): string {
         const ofVariant = ofRuntime.filter((record) => record.variant === variant)
         const failures = ofVariant.filter((record) => record.error)
         const measured = ofVariant.filter((record) => record.figures)
-        const cells = table.columns.map((column) => cell(measured.map((record) => record.figures![column.figure]!), column))
-        const ratios = table.ratio?.against.map((against) => pairedRatio(ofRuntime, variant, against, table.ratio!.figure)) ?? []
+        const cells = table.columns.map((column) => cell(measured.map((record) => record.figures![column.figure]), column))
+        const paired = ratios.flatMap((ratio) => ratio.against.map((against) => pairedRatio(ofRuntime, variant, against, ratio.figure, ratio.of)))
         const note = failures.length ? ` (${failures.length} failed: ${failures[0]!.error!.split('\n')[0]})` : ''
-        lines.push(`| ${runtime} | ${variant}${note} | ${[...cells, ...ratios].join(' | ')} |`)
+        lines.push(`| ${runtime} | ${variant}${note} | ${[...cells, ...paired].join(' | ')} |`)
       }
     }
     lines.push('')
   }
-  lines.push(...baselineTable(run))
+  lines.push(...commandsTable(run.records), ...baselineTable(run))
   return lines.join('\n')
 }

@@ -3,6 +3,7 @@
  * @module
  */
 import type { VariantName } from '../hosts/load-variant.ts'
+import type { FleetContext } from '../lib/fleet.ts'
 import type { RuntimeName } from '../lib/launch.ts'
 
 /** The server a metric measures. */
@@ -14,6 +15,11 @@ export interface MetricContext {
   pid: number
   /** Smaller loads, for a check that the harness works. */
   quick: boolean
+  /**
+   * The fleet, for `edgepod-redis` (whose `url` and `pid` are then its solo member: one process
+   * on Redis); undefined for a variant served by one process.
+   */
+  fleet?: FleetContext | undefined
 }
 
 /** One repetition's figures, by name. */
