@@ -68,6 +68,8 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   #finished = false
   /** Events read for the last chunk that did not fit in it: the next chunk's first. */
   #leftover: LogRead | undefined
+  /** The last chunk's read reached the end of a log still growing: the next pull waits first. */
+  #caughtUp = false
 
   constructor(log: JobLog, options: SSEStreamOptions) {
     this.#log = log
@@ -85,29 +87,33 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   async pull(controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> {
     for (;;) {
       if (this.#finished) return
-      let read = this.#leftover ?? this.#log.read(this.#cursor, MAX_READ_CHARS)
-      this.#leftover = undefined
-      // A read answered at once is not awaited: the first event goes out a microtask sooner.
-      if (isPromiseLike(read)) {
-        try {
-          read = await read
-        } catch (error) {
-          if (!isStoreUnavailable(error)) throw error
-          if (this.#keepAlive.due) return this.#send(controller, pingBytes)
-          await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_RETRY_MS))
-          continue
+      if (this.#caughtUp) {
+        // The last chunk's read reached the log's end: wait for news rather than read nothing.
+        this.#caughtUp = false
+      } else {
+        let read = this.#leftover ?? this.#log.read(this.#cursor, MAX_READ_CHARS)
+        this.#leftover = undefined
+        // A read answered at once is not awaited: the first event goes out a microtask sooner.
+        if (isPromiseLike(read)) {
+          try {
+            read = await read
+          } catch (error) {
+            if (!isStoreUnavailable(error)) throw error
+            if (this.#keepAlive.due) return this.#send(controller, pingBytes)
+            await new Promise((resolve) => setTimeout(resolve, UNREACHABLE_RETRY_MS))
+            continue
+          }
         }
+        if (this.#finished) return
+        // The job is gone (its retention ran out while the reader read).
+        if (!read) return this.#close(controller)
+        if (read.jsons.length > 0) return this.#sendFrom(controller, read)
+        // A cursor past the end (an id from a longer attempt) still ends with the job.
+        if (pastTheEnd(read, this.#cursor)) return this.#close(controller)
       }
-      if (this.#finished) return
-      // The job is gone (its retention ran out while the reader read).
-      if (!read) return this.#close(controller)
-      if (read.jsons.length > 0) return this.#sendFrom(controller, read)
-      // A cursor past the end (an id from a longer attempt) still ends with the job.
-      if (pastTheEnd(read, this.#cursor)) return this.#close(controller)
       // Quiet: ping when it is time, else wait for news (or the ping). Nothing read is held
       // through the wait: thousands of quiet streams wait at once.
       if (this.#keepAlive.due) return this.#send(controller, pingBytes)
-      read = undefined
       // Waited for here, not in a function of its own: one suspended frame a waiting stream.
       const watch = this.#watch
       watch.begin(this.#cursor)
@@ -141,7 +147,8 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     if (!taken) this.#leftover = read
     this.#cursor = chunk.cursor
     this.#send(controller, encoder.encode(chunk.text))
-    if (chunk.done || pastTheEnd(read, this.#cursor)) this.#close(controller)
+    if (chunk.done || pastTheEnd(read, this.#cursor)) return this.#close(controller)
+    this.#caughtUp = taken && !read.ended && read.lastSeq <= this.#cursor
   }
 
   #send(controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array): void {

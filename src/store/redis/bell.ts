@@ -1,6 +1,6 @@
 /**
  * The doorbell of a Redis deployment: one channel every member subscribes to, on its one
- * subscription connection, where the store's scripts announce appends (`a:<id>`), ends and
+ * subscription connection, where the store's scripts announce appends (`a:<id>:<last seq>`), ends and
  * deletions (`e:<id>`), new work (`w`), cancels (`c:<id>:<attempt>`) and webhooks to send (`o`).
  * Pub/sub drops messages (a reconnection, a full buffer): a ring only makes a member look sooner.
  * Nothing relies on it; whoever listens also looks on a timer, and after a reconnection.
@@ -10,8 +10,8 @@ import type { RedisClient } from './redis-client.ts'
 
 /** What a member hears on the doorbell. */
 export interface BellListeners {
-  /** The job's log grew, or the job ended or is gone (`ended`). */
-  job(id: string, ended: boolean): void
+  /** The job's log grew to `lastSeq`, or (undefined) the job ended or is gone. */
+  job(id: string, lastSeq: number | undefined): void
   work(): void
   cancel(id: string, attempt: number): void
   outbox(): void
@@ -26,7 +26,10 @@ export function listenToBell(client: RedisClient, channel: string, listeners: Be
     (message) => {
       const kind = message.charCodeAt(0)
       // a, e, w, c, o: the first letter says which; an id never holds ':'.
-      if (kind === 97 || kind === 101) listeners.job(message.slice(2), kind === 101)
+      if (kind === 97) {
+        const separator = message.lastIndexOf(':')
+        listeners.job(message.slice(2, separator), Number(message.slice(separator + 1)))
+      } else if (kind === 101) listeners.job(message.slice(2), undefined)
       else if (kind === 119) listeners.work()
       else if (kind === 111) listeners.outbox()
       else if (kind === 99) {

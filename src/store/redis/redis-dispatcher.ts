@@ -38,6 +38,9 @@ export class RedisDispatcher implements Dispatcher {
     // A new job that a sweep removed before it was queued (this member was too slow, past a lease):
     // the submission failed. A retry that was ended meanwhile (cancelled) needs nothing more.
     if (reply[0] === 'gone' && entry.attempt === 1) throw storeUnavailable(`job ${entry.id} could not be queued in time; submit it again`)
+    // This member looks for work at once, a round trip before the others hear the ring: a member
+    // with a free slot most often runs what it was given.
+    if (reply[0] === 'ok') this.workMayBeQueued()
   }
 
   async claim(max: number): Promise<Lease[]> {

@@ -5,7 +5,7 @@
  */
 import { LATE_RESULT_RETENTION } from '../../limits.ts'
 import type { AttemptWriter, JobStore, LogRead } from '../store.ts'
-import type { Ending, JobState, Lease, LogEventType, NewJob } from '../job-state.ts'
+import type { Ending, JobState, Lease, NewJob } from '../job-state.ts'
 import { hasEnded, retainedUntil } from '../job-state.ts'
 import { statusJsonOf } from '../status-json.ts'
 import type { JobHash } from './job-hash.ts'
@@ -16,7 +16,15 @@ import { FINISH, START } from './scripts-attempt.ts'
 import { CREATE, DELETE, MARK_DRAINED, POSITIONS, READ, READERS, RETRY } from './scripts-job.ts'
 import type { Position } from './watchers.ts'
 import { Watchers } from './watchers.ts'
+import { logReadOf } from './log-entries.ts'
+import type { LogEntry } from './log-entries.ts'
 import { RedisAttemptWriter } from './redis-writer.ts'
+
+/**
+ * The log entries one read takes at most: batches, each of one append (a turn of a producer's
+ * yields, or one slow token); what a chunk cannot hold is read again by the next.
+ */
+const READ_ENTRIES = 32
 
 /** What the job part shares with the rest of the store. */
 export interface RedisContext {
@@ -68,15 +76,10 @@ export class RedisJobs implements JobStore {
   }
 
   async read(id: string, after: number, maxChars = Number.MAX_SAFE_INTEGER): Promise<LogRead | undefined> {
-    const reply = (await this.#run(READ, [this.#context.prefix, id, after, Math.min(maxChars, Number.MAX_SAFE_INTEGER)])) as RedisReply[] | null
+    const budget = Math.min(maxChars, Number.MAX_SAFE_INTEGER)
+    const reply = (await this.#run(READ, [this.#context.prefix, id, after, READ_ENTRIES, budget])) as [number, number, number, LogEntry[]?] | null
     if (!reply) return undefined
-    const types: LogEventType[] = []
-    const jsons: string[] = []
-    for (let index = 3; index < reply.length; index += 2) {
-      types.push(reply[index] as LogEventType)
-      jsons.push(reply[index + 1] as string)
-    }
-    return { first: Number(reply[0]), lastSeq: Number(reply[1]), ended: reply[2] === 1, types, jsons }
+    return logReadOf(Number(reply[0]), Number(reply[1]), reply[2] === 1, reply[3] ?? [], maxChars)
   }
 
   watch(id: string, after: number, wake: () => void): void {

@@ -65,7 +65,7 @@ export async function openRedisStore(options: RedisStoreOptions): Promise<RedisS
   const dispatcher = new RedisDispatcher(context, crypto.randomUUID().slice(0, 8))
   const outbox = new RedisOutbox(context, leaseMs)
   await listenToBell(client, keys.bell, {
-    job: (id) => jobs.watchers.rang(id),
+    job: (id, lastSeq) => jobs.watchers.rang(id, lastSeq),
     work: () => dispatcher.workMayBeQueued(),
     cancel: (id, attempt) => dispatcher.cancelled(id, attempt),
     outbox: () => outbox.entryMayBeDue(),

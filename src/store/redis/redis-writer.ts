@@ -11,6 +11,8 @@ import type { AttemptWriter } from '../store.ts'
 import type { EventBatch, Ending, JobState, Lease } from '../job-state.ts'
 import type { RedisContext, RedisJobs } from './redis-jobs.ts'
 import { APPEND, STREAMING } from './scripts-attempt.ts'
+import { encodeBatch, forEachEvent } from './log-entries.ts'
+import type { LogEntry } from './log-entries.ts'
 
 /** The first pause before a write is tried again, ms; it doubles up to {@link MAX_PAUSE_MS}. */
 const FIRST_PAUSE_MS = 25
@@ -39,8 +41,9 @@ export class RedisAttemptWriter implements AttemptWriter {
     const { lease } = this
     const { types, jsons } = batch
     // The caller may reuse the batch once this returns: its events are copied into the arguments now.
-    const args: Array<string | number> = [this.#context.keys.bell, this.#context.prefix, lease.id, lease.attempt, lease.token]
-    for (let index = 0; index < types.length; index++) args.push(types[index]!, jsons[index]!)
+    const progress = types.lastIndexOf('progress')
+    const args = [this.#context.keys.bell, this.#context.prefix, lease.id, lease.attempt, lease.token, types.length, ...encodeBatch(types, jsons)]
+    args.push(progress < 0 ? '' : jsons[progress]!)
     return this.#retrying(async () => {
       const last = Number(await this.#context.client.run(APPEND, args))
       if (last === 0) return false
@@ -50,13 +53,12 @@ export class RedisAttemptWriter implements AttemptWriter {
   }
 
   async outputBytesFrom(index: number): Promise<number> {
-    const entries = (await this.#context.client.command('XRANGE', [this.#context.keys.log(this.lease.id), '-', '+'])) as Array<[string, string[]]>
+    const entries = (await this.#context.client.command('XRANGE', [this.#context.keys.log(this.lease.id), '-', '+'])) as LogEntry[]
     let bytes = 0
     let outputs = 0
-    for (const [, fields] of entries) {
-      if (fields[1] !== 'output') continue
-      if (outputs++ >= index) bytes += utf8Length(fields[3]!) + 1
-    }
+    forEachEvent(entries, (_, type, json) => {
+      if (type === 'output' && outputs++ >= index) bytes += utf8Length(json) + 1
+    })
     return bytes
   }
 

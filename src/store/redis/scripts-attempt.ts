@@ -48,8 +48,10 @@ return 1
 }
 
 /**
- * KEYS: bell. ARGV: prefix, id, attempt, token, then a type and a JSON per event. Appends them to
- * the log, numbered on from the last seq: the new last seq, or 0 (nothing written) when the lease is lost.
+ * KEYS: bell. ARGV: prefix, id, attempt, token, count, types, jsons, progress. Appends a batch of
+ * `count` events to the log as one entry (see `log-entries.ts`), numbered on from the last seq, and
+ * records `progress` (the batch's last progress report, '' for none): the new last seq, or 0
+ * (nothing written) when the lease is lost.
  */
 export const APPEND: RedisScript = {
   name: 'append',
@@ -59,18 +61,13 @@ local id = ARGV[2]
 local key = jobKey(id)
 local fields = redis.call('HMGET', key, 'n', 'st', 'tok', 'last', 'v')
 if fields[1] ~= ARGV[3] or fields[2] ~= 'IN_PROGRESS' or fields[3] ~= ARGV[4] then return 0 end
-local log = logKey(id)
-local last = tonumber(fields[4])
-local progress = nil
-for index = 5, #ARGV, 2 do
-  last = last + 1
-  redis.call('XADD', log, '0-' .. last, 't', ARGV[index], 'j', ARGV[index + 1])
-  if ARGV[index] == 'progress' then progress = ARGV[index + 1] end
-end
+local first = tonumber(fields[4]) + 1
+local last = first + tonumber(ARGV[5]) - 1
+redis.call('XADD', logKey(id), '0-' .. last, 'f', first, 't', ARGV[6], 'j', ARGV[7])
 redis.call('HSET', key, 'last', last)
 -- The done event shows the latest progress: a finish computed before this one must be made again.
-if progress then redis.call('HSET', key, 'prog', progress, 'v', tonumber(fields[5]) + 1) end
-redis.call('PUBLISH', KEYS[1], 'a:' .. id)
+if ARGV[8] ~= '' then redis.call('HSET', key, 'prog', ARGV[8], 'v', tonumber(fields[5]) + 1) end
+redis.call('PUBLISH', KEYS[1], 'a:' .. id .. ':' .. last)
 return last
 `),
 }
@@ -100,16 +97,17 @@ if ending == 'COMPLETED' then redis.call('HINCRBY', KEYS[1], 'completed', 1) els
 redis.call('HSET', key, 'st', ending, 'fAt', ARGV[8], 'v', tonumber(fields[4]) + 1)
 if ARGV[9] ~= '' then redis.call('HSET', key, 'err', ARGV[9]) end
 local log = logKey(id)
-local last = tonumber(fields[5])
+local first = tonumber(fields[5]) + 1
+local last = first
+-- The result (a handler's return value) and the done event: one entry of the log.
 if ARGV[10] ~= '' then
-  last = last + 1
-  redis.call('XADD', log, '0-' .. last, 't', 'output', 'j', ARGV[10])
+  last = first + 1
+  redis.call('XADD', log, '0-' .. last, 'f', first, 't', 'output,done', 'j', ARGV[10] .. '\\n' .. ARGV[12])
   redis.call('HSET', key, 'kind', 'value', 'out', ARGV[10])
-elseif ARGV[11] ~= '' then
-  redis.call('HSET', key, 'out', ARGV[11])
+else
+  if ARGV[11] ~= '' then redis.call('HSET', key, 'out', ARGV[11]) end
+  redis.call('XADD', log, '0-' .. last, 'f', first, 't', 'done', 'j', ARGV[12])
 end
-last = last + 1
-redis.call('XADD', log, '0-' .. last, 't', 'done', 'j', ARGV[12])
 redis.call('HSET', key, 'last', last)
 if fields[3] then redis.call('ZREM', KEYS[2], id .. ':' .. attempt .. ':' .. fields[3]) end
 redis.call('HDEL', key, 'tok')

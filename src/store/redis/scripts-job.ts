@@ -6,8 +6,8 @@
  * when it has a webhook), and its current attempt: `n`, `st`, `qAt`, `sAt`, `fAt`, `wid`, `kind`,
  * `err`, `prog`, `out`, `base`, `last`, `drain`, `tok` (the lease token while it is claimed or
  * running), `xdl` (its execution deadline, Redis time), `v` (bumped by every change the `done`
- * event shows), and `rd` (live readers). Its log is a stream whose entry `0-<seq>` has `t` (the
- * type) and `j` (the JSON).
+ * event shows), and `rd` (live readers). Its log is a stream of batches of events (see
+ * `log-entries.ts`).
  * @module
  */
 import type { RedisScript } from './redis-client.ts'
@@ -34,8 +34,11 @@ return redis.call('HGETALL', key)
 }
 
 /**
- * KEYS: none. ARGV: prefix, id, after, maxChars. The current attempt's events after `after`, up to
- * about `maxChars` of JSON (one at least): `{ first, lastSeq, ended, type1, json1, ... }`, or nil.
+ * KEYS: none. ARGV: prefix, id, after, entries, maxChars. Where the job's log stands and its entries
+ * holding events after `after` (the first may begin before it), up to `entries` of them and about
+ * `maxChars` of JSON (one entry at least): `{ after, lastSeq, ended, entries }` (`after` raised to
+ * the attempt's first seq), or nil for no job. Entries are batches (see `log-entries.ts`): Redis
+ * copies a few of them, not one value per event.
  */
 export const READ: RedisScript = {
   name: 'read',
@@ -44,23 +47,19 @@ export const READ: RedisScript = {
 local id = ARGV[2]
 local fields = redis.call('HMGET', jobKey(id), 'n', 'st', 'base', 'last')
 if not fields[1] then return nil end
+local after = math.max(tonumber(ARGV[3]), tonumber(fields[3]))
 local last = tonumber(fields[4])
-local from = math.max(tonumber(ARGV[3]), tonumber(fields[3]))
-local budget = tonumber(ARGV[4])
-local reply = { from + 1, last, ended(fields[2]) and 1 or 0 }
-local chars = 0
-while from < last and (chars < budget or #reply == 3) do
-  local entries = redis.call('XRANGE', logKey(id), '0-' .. (from + 1), '+', 'COUNT', 256)
-  if #entries == 0 then break end
-  for _, entry in ipairs(entries) do
-    local values = entry[2]
-    reply[#reply + 1] = values[2]
-    reply[#reply + 1] = values[4]
-    chars = chars + #values[4]
-    from = tonumber(string.sub(entry[1], 3))
-    if chars >= budget then break end
-  end
+local reply = { after, last, ended(fields[2]) and 1 or 0 }
+if after >= last then return reply end
+local entries = redis.call('XRANGE', logKey(id), '0-' .. (after + 1), '+', 'COUNT', tonumber(ARGV[4]))
+-- What a reader's chunk cannot hold is not sent: it reads again from where the chunk ended.
+local budget, chars, kept = tonumber(ARGV[5]), 0, {}
+for _, entry in ipairs(entries) do
+  if #kept > 0 and chars >= budget then break end
+  kept[#kept + 1] = entry
+  chars = chars + #entry[2][6]
 end
+reply[4] = kept
 return reply
 `),
 }

@@ -1,8 +1,9 @@
 /**
  * The readers of this member waiting on jobs' logs and ends. A wait is woken by the doorbell when
- * it rings for its job, or by a look at every waited-on job together: right after it starts (the
- * news may be there already), after the subscription reconnects, and every `pollMs`, so that a
- * ring pub/sub dropped costs a reader at most that long.
+ * it rings for its job (a ring says where the log stands: no look is needed), or by a look at every
+ * waited-on job together: soon after it starts (the news may be there already; a wait gone by then,
+ * as a reader gathering a chunk leaves its own, costs no look), after the subscription reconnects,
+ * and every `pollMs`, so that a ring pub/sub dropped costs a reader at most that long.
  * @module
  */
 
@@ -60,9 +61,9 @@ export class Watchers {
     }
   }
 
-  /** The doorbell rang for the job: its log grew, or it ended or is gone. */
-  rang(id: string): void {
-    if (this.#waits.has(id)) this.#lookSoon(id)
+  /** The doorbell rang for the job: its log grew to `lastSeq`, or (undefined) it ended or is gone. */
+  rang(id: string, lastSeq: number | undefined): void {
+    this.#settle(id, lastSeq === undefined ? undefined : { last: lastSeq, ended: false })
   }
 
   /** This member changed the job itself: its waits are answered with what it knows. */
@@ -96,18 +97,18 @@ export class Watchers {
     return timer
   }
 
-  /** Looks at `id` (with whatever else is to be looked at) once the current task is done. */
+  /** Looks at `id` (with whatever else is to be looked at) in the next task, if it is still waited on. */
   #lookSoon(id: string): void {
     if (this.#soon) {
       this.#soon.add(id)
       return
     }
     this.#soon = new Set([id])
-    queueMicrotask(() => {
-      const ids = [...this.#soon!]
+    setTimeout(() => {
+      const ids = [...this.#soon!].filter((waited) => this.#waits.has(waited))
       this.#soon = undefined
-      void this.#look(ids)
-    })
+      if (ids.length > 0) void this.#look(ids)
+    }, 0)
   }
 
   async #poll(): Promise<void> {
