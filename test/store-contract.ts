@@ -89,6 +89,17 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(await writer.outputBytesFrom(1)).toBe(8)
     }))
 
+    it('reads a whole log of many appends in one read when no size bounds it, and any part of it', withStore(async (store) => {
+      const id = await queued(store)
+      const writer = await started(store, id)
+      for (let i = 0; i < 300; i++) expect(await writer.append(outputs(String(i)))).toBe(true)
+      const whole = eventsOf(await store.jobs.read(id, 0))
+      expect(whole.map((e) => e.json)).toEqual(Array.from({ length: 300 }, (_, i) => String(i)))
+      expect(eventsOf(await store.jobs.read(id, 250)).map((e) => e.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 251 + i))
+      // 40 characters of JSON: "0" to "9", then "10" to "24".
+      expect(eventsOf(await store.jobs.read(id, 0, 40)).map((e) => e.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1))
+    }))
+
     it('refuses every write under a lease that is lost: the attempt ended by someone else', withStore(async (store) => {
       const id = await queued(store)
       const writer = await started(store, id)

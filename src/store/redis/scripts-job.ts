@@ -35,8 +35,8 @@ return redis.call('HGETALL', key)
 
 /**
  * KEYS: none. ARGV: prefix, id, after, entries, maxChars. Where the job's log stands and its entries
- * holding events after `after` (the first may begin before it), up to `entries` of them and about
- * `maxChars` of JSON (one entry at least): `{ after, lastSeq, ended, entries }` (`after` raised to
+ * holding events after `after` (the first may begin before it), about `maxChars` of JSON (one
+ * entry at least), taken `entries` at a time: `{ after, lastSeq, ended, entries }` (`after` raised to
  * the attempt's first seq), or nil for no job. Entries are batches (see `log-entries.ts`): Redis
  * copies a few of them, not one value per event.
  */
@@ -50,14 +50,17 @@ if not fields[1] then return nil end
 local after = math.max(tonumber(ARGV[3]), tonumber(fields[3]))
 local last = tonumber(fields[4])
 local reply = { after, last, ended(fields[2]) and 1 or 0 }
-if after >= last then return reply end
-local entries = redis.call('XRANGE', logKey(id), '0-' .. (after + 1), '+', 'COUNT', tonumber(ARGV[4]))
 -- What a reader's chunk cannot hold is not sent: it reads again from where the chunk ended.
-local budget, chars, kept = tonumber(ARGV[5]), 0, {}
-for _, entry in ipairs(entries) do
-  if #kept > 0 and chars >= budget then break end
-  kept[#kept + 1] = entry
-  chars = chars + #entry[2][6]
+local budget, chars, kept, from = tonumber(ARGV[5]), 0, {}, after
+while from < last and (#kept == 0 or chars < budget) do
+  local entries = redis.call('XRANGE', logKey(id), '0-' .. (from + 1), '+', 'COUNT', tonumber(ARGV[4]))
+  if #entries == 0 then break end
+  for _, entry in ipairs(entries) do
+    if #kept > 0 and chars >= budget then break end
+    kept[#kept + 1] = entry
+    chars = chars + #entry[2][6]
+    from = tonumber(string.sub(entry[1], 3))
+  end
 end
 reply[4] = kept
 return reply
