@@ -3,6 +3,7 @@
  * modifier), and the claiming of queued work for its free slots.
  * @module
  */
+import { ConcurrencyLimit } from './concurrency-limit.ts'
 import { isStoreUnavailable, logFailure } from '../errors.ts'
 import { isPromiseLike } from '../awaitable.ts'
 import type { AttemptWriter, Dispatcher, JobStore, WorkerCounts } from '../store/store.ts'
@@ -25,9 +26,8 @@ export interface SchedulerDeps {
 
 /** Claims queued work for this process's free slots. */
 export class Scheduler {
-  readonly #modifier: Concurrency
+  readonly #limit: ConcurrencyLimit
   readonly #deps: SchedulerDeps
-  #concurrency: number
   #pumping = false
   #again = false
   /**
@@ -37,9 +37,8 @@ export class Scheduler {
   #drained = false
 
   constructor(concurrency: Concurrency, deps: SchedulerDeps) {
-    this.#modifier = concurrency
+    this.#limit = new ConcurrencyLimit(concurrency)
     this.#deps = deps
-    this.#concurrency = typeof concurrency === 'number' ? concurrency : 1
     deps.dispatcher.onWork(() => {
       this.#drained = false
       this.pump()
@@ -53,13 +52,13 @@ export class Scheduler {
 
   /** True when a job submitted now would start at once: it never waits behind the queue limit. */
   hasFreeSlot(): boolean {
-    return this.#deps.slotsInUse() < this.#concurrency
+    return this.#deps.slotsInUse() < this.#limit.current
   }
 
   /** This process's slots, for `/health`; with no limit there is always room for one more job. */
   workers(): WorkerCounts {
     const running = this.#deps.slotsInUse()
-    return { idle: Number.isFinite(this.#concurrency) ? Math.max(0, this.#concurrency - running) : 1, running }
+    return { idle: Number.isFinite(this.#limit.current) ? Math.max(0, this.#limit.current - running) : 1, running }
   }
 
   /**
@@ -100,7 +99,7 @@ export class Scheduler {
   /** Claims for the free slots until none is free or nothing is queued. */
   #fill(): void | Promise<void> {
     for (;;) {
-      const free = this.#limit() - this.#deps.slotsInUse()
+      const free = this.#limit.now() - this.#deps.slotsInUse()
       if (free <= 0) return
       const claimed = this.#deps.dispatcher.claim(free)
       if (isPromiseLike(claimed)) {
@@ -136,21 +135,5 @@ export class Scheduler {
   #started(lease: Lease, writer: AttemptWriter | undefined): void {
     if (writer) this.#deps.run(writer)
     else void this.#deps.dispatcher.release(lease)
-  }
-
-  /** The concurrency now: RunPod calls its modifier with the current value whenever it takes jobs. */
-  #limit(): number {
-    const modifier = this.#modifier
-    let wanted: number
-    try {
-      wanted = typeof modifier === 'number' ? modifier : modifier(this.#concurrency)
-    } catch (error) {
-      // A broken modifier must not stop the queue: keep the concurrency we had.
-      console.error('edgepod: concurrencyModifier threw; keeping concurrency', this.#concurrency, error)
-      return this.#concurrency
-    }
-    if (Number.isInteger(wanted) && wanted >= 1) this.#concurrency = wanted
-    else if (wanted === Infinity) this.#concurrency = Infinity
-    return this.#concurrency
   }
 }

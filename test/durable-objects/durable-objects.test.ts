@@ -53,8 +53,8 @@ describe('the Durable Object store', () => {
     const reader = events(await fetch(url(`/stream/${id}`), { headers: { accept: 'text/event-stream' } }))
     const seen = await reader.take(5)
     await reader.cancel()
-    // Let the job run well past what the reader saw. Events reach storage in batches (50 ms), so
-    // a restart loses the last few: running to 30 leaves 200 ms for the first 20 to be written.
+    // Let the job run well past what the reader saw: everything it saw, and what /status showed,
+    // was written before it was shown.
     await expect.poll(async () => (await getJson(`/status/${id}`)).output.length, { timeout: 5_000 }).toBeGreaterThan(30)
     await server!.stop()
     await launch()

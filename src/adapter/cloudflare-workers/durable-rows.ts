@@ -1,8 +1,10 @@
 /**
  * The rows a Durable Object keeps of its jobs: one row per job (its state without its input), the
- * input in chunks beside it, and its log packed into rows of many events. Writes gather for a
- * moment and go out together, never one write per tiny yield; a job's row and its new events go in
- * one put.
+ * input in chunks beside it, and its log packed into rows of many events. Writes gather until the
+ * end of the current task (a 0 ms timer) and go out together, never one write per tiny yield; a
+ * job's row and its new events go in one put. Nothing gathers longer: the store lets readers see
+ * an event only once its put has been made, and the platform holds every answer sent after a put
+ * until the put is on disk, so an event a reader has seen is never lost to a crash.
  * @module
  */
 import type { JobState, LogEvent } from '../../store/job-state.ts'
@@ -49,13 +51,19 @@ export class DurableRows {
   #jobs = new Map<string, StoredJob>()
   #events = new Map<string, LogEvent[]>()
   #timer: ReturnType<typeof setTimeout> | undefined
+  #scheduled = false
   #writes: Promise<void> = Promise.resolve()
   #inputsWritten = new Set<string>()
+  readonly #onWritten: ((id: string, lastSeq: number) => void) | undefined
 
-  /** `flushDelay`: how long writes gather before they go out, ms. */
-  constructor(storage: DurableStorageLike, flushDelay = 50) {
+  /**
+   * `flushDelay`: how long writes gather before they go out, ms (0: until the end of the task).
+   * `onWritten` hears, for each job, the last seq of the events a put has just been made with.
+   */
+  constructor(storage: DurableStorageLike, flushDelay = 0, onWritten?: (id: string, lastSeq: number) => void) {
     this.#storage = storage
     this.#flushDelay = flushDelay
+    this.#onWritten = onWritten
   }
 
   /** The job was created or changed. */
@@ -89,6 +97,7 @@ export class DurableRows {
   flush(): Promise<void> {
     clearTimeout(this.#timer)
     this.#timer = undefined
+    this.#scheduled = false
     const entries: Record<string, unknown> = {}
     for (const [id, { state, order }] of this.#jobs) {
       const { input, ...request } = state.request
@@ -114,14 +123,18 @@ export class DurableRows {
       }
       if (row.length > 0) entries[rowKey(id, row[0]![0])] = row
     }
+    const written = [...this.#events].map(([id, events]) => [id, events.at(-1)!.seq] as const)
     this.#jobs.clear()
     this.#events.clear()
     const keys = Object.keys(entries)
-    return this.#write(`writing ${keys.length} rows`, async () => {
-      for (let i = 0; i < keys.length; i += MAX_KEYS_PER_PUT) {
-        await this.#storage.put(Object.fromEntries(keys.slice(i, i + MAX_KEYS_PER_PUT).map((key) => [key, entries[key]])))
-      }
-    })
+    if (keys.length === 0) return this.#writes
+    // The puts are made now, in this turn: what readers are then shown is covered by them.
+    const puts: Array<Promise<void>> = []
+    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_PUT) {
+      puts.push(this.#storage.put(Object.fromEntries(keys.slice(i, i + MAX_KEYS_PER_PUT).map((key) => [key, entries[key]]))))
+    }
+    for (const [id, lastSeq] of written) this.#onWritten?.(id, lastSeq)
+    return this.#write(`writing ${keys.length} rows`, () => Promise.all(puts).then(() => {}))
   }
 
   /** Reads every stored job, oldest first, with its input and the events of its current attempt. */
@@ -163,6 +176,10 @@ export class DurableRows {
   }
 
   #schedule(): void {
-    this.#timer ??= setTimeout(() => void this.flush(), this.#flushDelay)
+    if (this.#scheduled) return
+    this.#scheduled = true
+    // A timer, even of 0 ms, runs after every microtask: a handler's yields of one turn (an async
+    // generator yields on microtasks) share a row.
+    this.#timer = setTimeout(() => void this.flush(), this.#flushDelay)
   }
 }

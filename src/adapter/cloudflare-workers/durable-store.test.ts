@@ -6,6 +6,7 @@ import type { DurableStorageLike } from './durable-rows.ts'
 import { DurableStore } from './durable-store.ts'
 import { describeStoreContract } from '../../../test/store-contract.ts'
 import { eventsOf } from '../../store/store.ts'
+import type { Lease } from '../../store/job-state.ts'
 
 /** Durable Object storage in memory, counting writes as Cloudflare bills them (rows written). */
 class MemoryStorage implements DurableStorageLike {
@@ -48,7 +49,7 @@ const ended = (worker: Worker, id: string) => new Promise<void>((resolve) => wor
 
 /** A worker on `storage`, restored from it as an object that starts again would be. */
 async function objectOn(storage: MemoryStorage, config: WorkerConfig, env?: unknown) {
-  const store = new DurableStore(storage, 5)
+  const store = new DurableStore(storage)
   const worker = workerOf({ ...config, store })
   await worker.engine.restore(await store.load(), env)
   return { worker, store }
@@ -179,19 +180,23 @@ describe('DurableStore', () => {
 
   it('reads back, after a restart, the done event of a job that ended before it: same seq, same JSON', async () => {
     const storage = new MemoryStorage()
-    const store = new DurableStore(storage, 5)
+    const store = new DurableStore(storage)
     const id = 'job-1'
     await store.jobs.create({ id, request: { input: { n: 1 } }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
     store.dispatcher.enqueue({ id, attempt: 1, lowPriority: false }, Infinity)
-    const [lease] = store.dispatcher.claim(1)
+    const [lease] = store.dispatcher.claim(1) as Lease[]
     const writer = store.jobs.start(lease!, 'worker-1', Date.now())!
     expect(writer.append({ types: ['output', 'progress', 'output'], jsons: ['"a"', '{"pct":50}', '"b"'] })).toBe(true)
     expect(writer.finish({ status: 'COMPLETED', finishedAt: Date.now() })).toBeDefined()
+    // Nothing is written yet (the end of the task writes it) until a reader reads: its read makes
+    // the put first, so that nothing it is shown can be lost.
+    expect(storage.data.size).toBe(0)
     const done = eventsOf(store.jobs.read(id, 0)).at(-1)!
     expect(done.type).toBe('done')
+    expect([...storage.data.keys()].filter((key) => key.startsWith('log:'))).toEqual([`log:${id}:000000000001`])
     await store.flush()
     // The object restarts: a new store on the same storage.
-    const again = new DurableStore(storage, 5)
+    const again = new DurableStore(storage)
     const loaded = await again.load()
     expect(loaded.map((job) => [job.id, job.attempt.status, job.attempt.lastSeq])).toEqual([[id, 'COMPLETED', done.seq]])
     const read = again.jobs.read(id, done.seq - 1)!
@@ -225,7 +230,7 @@ describe('DurableStore', () => {
 
 describeStoreContract('the Durable Object store', () => {
   const storage = new MemoryStorage()
-  const store = new DurableStore(storage, 5)
+  const store = new DurableStore(storage)
   // Every write of the contract reaches storage without a failure.
   return { store, close: () => store.flush() }
 })

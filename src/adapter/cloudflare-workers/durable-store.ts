@@ -1,10 +1,11 @@
 /**
  * The Durable Object store: the in-memory store of one object, with every change written down to
  * the object's storage, so that a restarted object still answers `/status` and replays streams.
- * Reads are the memory's; each write goes to the memory first, then to storage in the next batch.
+ * Reads are the memory's; each write goes to the memory first, then to storage at the end of the
+ * task, or before a reader is shown it, whichever comes first (see durable-rows.ts).
  * @module
  */
-import type { AttemptWriter, JobStore, LogRead, Store } from '../../store/store.ts'
+import type { AttemptWriter, Dispatcher, JobStore, LogRead, Store } from '../../store/store.ts'
 import { eventsOf } from '../../store/store.ts'
 import type { Ending, EventBatch, JobState, Lease, NewJob } from '../../store/job-state.ts'
 import { MemoryDispatcher } from '../../store/memory/memory-dispatcher.ts'
@@ -13,18 +14,33 @@ import type { MemoryAttemptWriter } from '../../store/memory/memory-writer.ts'
 import type { DurableStorageLike } from './durable-rows.ts'
 import { DurableRows } from './durable-rows.ts'
 
+/** Options of {@link DurableStore}. */
+export interface DurableStoreOptions {
+  /** How long writes gather before they go out, ms. @default 0: until the end of the turn */
+  flushDelay?: number | undefined
+  /** The dispatcher, over the store's memory and the memory's own. @default the memory's */
+  dispatcher?: ((memory: MemoryJobs, local: MemoryDispatcher) => Dispatcher) | undefined
+  /** Hears every attempt this store ended (any way), once. */
+  onEnded?: ((job: JobState) => void) | undefined
+  /** The id of the job created next: a job's own object knows it. @default a random one */
+  newJobId?: (() => string) | undefined
+}
+
 /** A store whose jobs outlive the object's memory. */
 export class DurableStore implements Store {
   readonly jobs: PersistedJobs
-  readonly dispatcher: MemoryDispatcher
+  readonly dispatcher: Dispatcher
+  readonly newJobId: (() => string) | undefined
   readonly #rows: DurableRows
 
-  /** `flushDelay`: how long writes gather before they go out, ms. */
-  constructor(storage: DurableStorageLike, flushDelay?: number) {
+  constructor(storage: DurableStorageLike, options: DurableStoreOptions = {}) {
     const memory = new MemoryJobs()
-    this.#rows = new DurableRows(storage, flushDelay)
-    this.jobs = new PersistedJobs(memory, this.#rows)
-    this.dispatcher = new MemoryDispatcher(memory)
+    let jobs: PersistedJobs | undefined
+    this.#rows = new DurableRows(storage, options.flushDelay, (id, lastSeq) => jobs?.written(id, lastSeq))
+    this.jobs = jobs = new PersistedJobs(memory, this.#rows, options.onEnded)
+    const local = new MemoryDispatcher(memory)
+    this.dispatcher = options.dispatcher?.(memory, local) ?? local
+    this.newJobId = options.newJobId
   }
 
   /** Reads the stored jobs back into memory; answers them, oldest first, for the engine to restore. */
@@ -42,19 +58,29 @@ export class DurableStore implements Store {
 export class PersistedJobs implements JobStore {
   readonly #memory: MemoryJobs
   readonly #rows: DurableRows
+  readonly #onEnded: ((job: JobState) => void) | undefined
   readonly #order = new Map<string, number>()
+  /** The last seq of each job's log that a put was made with. */
+  readonly #written = new Map<string, number>()
   #submitted = 0
 
-  constructor(memory: MemoryJobs, rows: DurableRows) {
+  constructor(memory: MemoryJobs, rows: DurableRows, onEnded?: (job: JobState) => void) {
     this.#memory = memory
     this.#rows = rows
+    this.#onEnded = onEnded
   }
 
   /** Holds a stored job again, with the events of its current attempt. */
   restore(state: JobState, order: number, events: Parameters<MemoryJobs['restore']>[1]): JobState {
     this.#order.set(state.id, order)
     this.#submitted = Math.max(this.#submitted, order + 1)
+    this.#written.set(state.id, state.attempt.lastSeq)
     return this.#memory.restore(state, events)
+  }
+
+  /** A put was made with the job's events up to `lastSeq`. */
+  written(id: string, lastSeq: number): void {
+    if (lastSeq > (this.#written.get(id) ?? 0)) this.#written.set(id, lastSeq)
   }
 
   create(job: NewJob): JobState {
@@ -66,8 +92,14 @@ export class PersistedJobs implements JobStore {
     return this.#memory.get(id)
   }
 
+  /**
+   * The memory's read. Events not yet written are written first (the puts made now, before this
+   * answers): a reader is never shown an event a crash could take back.
+   */
   read(id: string, after: number, maxChars?: number): LogRead | undefined {
-    return this.#memory.read(id, after, maxChars)
+    const read = this.#memory.read(id, after, maxChars)
+    if (read && read.lastSeq > (this.#written.get(id) ?? 0)) void this.#rows.flush()
+    return read
   }
 
   watch(id: string, after: number, wake: () => void): void {
@@ -97,8 +129,11 @@ export class PersistedJobs implements JobStore {
   ended(id: string, finish: () => JobState | undefined): JobState | undefined {
     const before = this.#memory.get(id)?.attempt.lastSeq ?? 0
     const ended = finish()
-    if (ended) this.#rows.saveEvents(id, eventsOf(this.#memory.read(id, before)))
-    return ended && this.save(ended)
+    if (!ended) return undefined
+    this.#rows.saveEvents(id, eventsOf(this.#memory.read(id, before)))
+    this.save(ended)
+    this.#onEnded?.(ended)
+    return ended
   }
 
   /** Writes down events just appended after `before`. */
@@ -127,6 +162,7 @@ export class PersistedJobs implements JobStore {
   delete(id: string): void {
     this.#memory.delete(id)
     this.#order.delete(id)
+    this.#written.delete(id)
     this.#rows.deleteJob(id)
   }
 
