@@ -109,7 +109,7 @@ export class JobEngine {
    * at once, so does this: a job costs no promise to submit.
    */
   submit(request: JobRequest, options: SubmitOptions = {}): Awaitable<JobState> {
-    const id = crypto.randomUUID()
+    const id = this.store.newJobId?.() ?? crypto.randomUUID()
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
     this.#contexts.set(id, options.env, options.executionCtx)
     const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now(), ...this.#limitsOf(request) })
@@ -233,6 +233,8 @@ export class JobEngine {
 
   /** Cancels every queued job; running jobs go on. Answers how many were removed. */
   async purgeQueue(): Promise<number> {
+    const { dispatcher } = this.store
+    if (dispatcher.purgeElsewhere) return dispatcher.purgeElsewhere()
     let removed = 0
     for (const entry of await this.store.dispatcher.purge()) {
       const ending: Ending = { status: 'CANCELLED', error: jobErrors.cancelled('removed from the queue by /purge-queue'), finishedAt: Date.now(), queuedOnly: true }

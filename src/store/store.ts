@@ -167,6 +167,12 @@ export interface Dispatcher {
    * {@link JobStore.finish} ends it once.
    */
   sweep?(local: WorkerCounts): Awaitable<DueAttempt[]>
+  /**
+   * Only a dispatcher whose queued jobs live in other stores has it (a coordinator of per-job
+   * Durable Objects): `/purge-queue` then empties the queue and has each job ended where it lives,
+   * answering how many it removed, instead of {@link Dispatcher.purge}.
+   */
+  purgeElsewhere?(): Awaitable<number>
 }
 
 /** An attempt a {@link Dispatcher.sweep} found due, and why. */
@@ -210,4 +216,6 @@ export interface Store {
   readonly outbox?: WebhookOutbox | undefined
   /** Lets go of what the store holds open (connections, timers); an in-memory store has nothing to close. */
   close?(): Promise<void>
+  /** The id of the job submitted next, for a store that holds one job whose id is chosen before (a Durable Object of its own). @default a random UUID */
+  newJobId?(): string
 }

@@ -1,17 +1,17 @@
 /**
- * `EdgepodJobs`, the Durable Object that runs a deployment's jobs: one object holds the engine, so
- * every isolate sees the same jobs, one concurrency limit and one FIFO queue, and handlers run in
- * the object rather than in a request's `waitUntil`. Its store writes jobs and logs to the object's
- * storage, so a restarted object still answers `/status` and replays streams.
+ * `EdgepodJobs`, the Durable Object class of a deployment on Cloudflare. One class, two roles, told
+ * apart by the object's name (coordination.ts): the object of one job (job-object.ts), which runs
+ * its handler and serves its readers, or the deployment's coordinator (coordinator-object.ts),
+ * which holds the queue and the slots. An object learns its name from the first request it gets,
+ * and keeps it in its storage, so that a restarted object (woken by its alarm) knows it again.
  * @module
  */
-import { resolveConfig } from '../../config.ts'
-import { discardUnread } from '../../http/request-body.ts'
-import { workerOf } from '../../serverless.ts'
-import type { Worker } from '../../serverless.ts'
 import { registeredDurableWorker } from './durable-registry.ts'
 import type { DurableStorageLike } from './durable-rows.ts'
-import { DurableStore } from './durable-store.ts'
+import type { ObjectNamespace } from './coordination.ts'
+import { COORDINATOR_NAME, INTERNAL_PATH, OBJECT_NAME_HEADER } from './coordination.ts'
+import { CoordinatorObject } from './coordinator-object.ts'
+import { JobObject } from './job-object.ts'
 
 /** The part of `DurableObjectState` edgepod uses. */
 export interface DurableObjectStateLike {
@@ -20,62 +20,66 @@ export interface DurableObjectStateLike {
   waitUntil?(promise: Promise<unknown>): void
 }
 
-/**
- * How often the object wakes itself while jobs are queued or running, ms: an alarm is activity,
- * and an object with none is evicted after about a minute, taking its running handlers with it.
- */
-const KEEP_ALIVE = 10_000
+/** What an object is, once it knows its name. */
+interface Role {
+  fetch(request: Request): Promise<Response>
+  alarm(): Promise<void>
+}
+
+const NAME_KEY = 'meta:name'
+const JOB_NAME = /^edgepod:job:(.+)$/
 
 /** edgepod's Durable Object. Export it from your worker module and bind it in wrangler.toml. */
 export class EdgepodJobs {
   readonly #state: DurableObjectStateLike
   readonly #env: unknown
-  readonly #worker: Worker
-  readonly #maxBodyBytes: number
+  /** Settles once a restarted object knows its role again (workerd holds requests until then too). */
+  readonly #ready: Promise<void>
+  #role: Role | undefined
 
   constructor(state: DurableObjectStateLike, env: unknown) {
     this.#state = state
     this.#env = env
-    const store = new DurableStore(state.storage)
-    const config = registeredDurableWorker()
-    this.#worker = workerOf({ ...config, store })
-    this.#maxBodyBytes = resolveConfig(config).app.maxBodyBytes
-    void state.blockConcurrencyWhile(async () => {
-      await this.#worker.engine.restore(await store.load(), env)
-      await this.#keepAlive()
+    this.#ready = state.blockConcurrencyWhile(async () => {
+      const name = await state.storage.get<string>(NAME_KEY)
+      if (name !== undefined) await this.#become(name)
     })
   }
 
-  /** Every route of the job API, served by the object's own engine. */
+  /** A request of the Worker's, or another object's call. */
   async fetch(request: Request): Promise<Response> {
-    const response = await this.#worker.fetch(request, this.#env, {
-      waitUntil: (promise) => this.#state.waitUntil?.(promise),
-    })
-    await discardUnread(request, this.#maxBodyBytes)
-    await this.#keepAlive()
-    return response
+    await this.#ready
+    if (!this.#role) {
+      const name = request.headers.get(OBJECT_NAME_HEADER)
+      if (name === null) return new Response('edgepod: a request to EdgepodJobs must come through its Worker', { status: 400 })
+      await this.#state.blockConcurrencyWhile(async () => {
+        if (this.#role) return
+        await this.#state.storage.put({ [NAME_KEY]: name })
+        await this.#become(name)
+      })
+    }
+    return this.#role!.fetch(request)
   }
 
-  /** The keep-alive alarm: wake again while there is work. */
+  /** The object's alarm: its role's. */
   async alarm(): Promise<void> {
-    await this.#keepAlive()
+    await this.#ready
+    await this.#role?.alarm()
   }
 
-  /**
-   * Sets the alarm: soon while jobs are queued or running (an alarm is activity), and never later
-   * than the engine's next deadline (a ttl, an execution timeout), so that those are enforced even
-   * in an object evicted since.
-   */
-  async #keepAlive(): Promise<void> {
-    const engine = this.#worker.engine
-    const { inProgress, inQueue } = (await engine.health()).jobs
-    const busy = inProgress + inQueue > 0 ? Date.now() + KEEP_ALIVE : undefined
-    const deadline = engine.nextDeadline()
-    let wanted = busy === undefined ? deadline : deadline === undefined ? busy : Math.min(busy, deadline)
-    if (wanted === undefined) return
-    // Never in the past: an alarm due already would fire again at once, in a loop.
-    wanted = Math.max(wanted, Date.now() + 1_000)
-    const current = await this.#state.storage.getAlarm()
-    if (current === null || current > wanted) await this.#state.storage.setAlarm(wanted)
+  async #become(name: string): Promise<void> {
+    const { config, binding } = registeredDurableWorker()
+    const namespace = (this.#env as Record<string, ObjectNamespace | undefined> | undefined)?.[binding]
+    if (!namespace) throw new Error(`edgepod: no Durable Object binding ${binding} in this object's env`)
+    const job = JOB_NAME.exec(name)
+    if (job) {
+      const role = new JobObject(this.#state, this.#env, config, namespace, job[1]!)
+      await role.start()
+      this.#role = role
+    } else if (name === COORDINATOR_NAME) {
+      const role = new CoordinatorObject(this.#state, this.#env, config, namespace)
+      await role.start()
+      this.#role = role
+    } else throw new Error(`edgepod: EdgepodJobs got a name it does not know: ${name} (paths under ${INTERNAL_PATH} are edgepod's own)`)
   }
 }

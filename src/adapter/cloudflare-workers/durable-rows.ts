@@ -11,11 +11,13 @@ import type { JobState, LogEvent } from '../../store/job-state.ts'
 
 /** The part of `DurableObjectStorage` edgepod uses. */
 export interface DurableStorageLike {
+  get<T = unknown>(key: string): Promise<T | undefined>
   put(entries: Record<string, unknown>): Promise<void>
   delete(keys: string[]): Promise<number>
   list<T = unknown>(options: { prefix: string }): Promise<Map<string, T>>
   getAlarm(): Promise<number | null>
   setAlarm(time: number): Promise<void>
+  deleteAlarm(): Promise<void>
 }
 
 /** A job as stored: its state with the input left out, and its place among the jobs. */

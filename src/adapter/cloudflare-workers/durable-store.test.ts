@@ -2,47 +2,12 @@ import { describe, expect, it, vi } from 'vitest'
 import { workerOf } from '../../serverless.ts'
 import type { Worker } from '../../serverless.ts'
 import type { WorkerConfig } from '../../config.ts'
-import type { DurableStorageLike } from './durable-rows.ts'
+import { MemoryStorage } from '../../../test/helpers/durable-objects-in-memory.ts'
 import { DurableStore } from './durable-store.ts'
 import { describeStoreContract } from '../../../test/store-contract.ts'
 import { eventsOf } from '../../store/store.ts'
 import type { Lease } from '../../store/job-state.ts'
 
-/** Durable Object storage in memory, counting writes as Cloudflare bills them (rows written). */
-class MemoryStorage implements DurableStorageLike {
-  readonly data = new Map<string, unknown>()
-  puts = 0
-  rowsWritten = 0
-  /** Refuse the next put (a storage fault). */
-  failNext = false
-  async put(entries: Record<string, unknown>): Promise<void> {
-    this.puts++
-    if (this.failNext) {
-      this.failNext = false
-      throw new Error('storage refused the write')
-    }
-    for (const [key, value] of Object.entries(entries)) {
-      // Cloudflare's limit for one value of a SQLite-backed object.
-      if (JSON.stringify(value).length > 2_000_000) throw new Error(`value of ${key} is over 2 MB`)
-      this.rowsWritten++
-      // Storage keeps a structured clone, never the live object.
-      this.data.set(key, structuredClone(value))
-    }
-  }
-  async delete(keys: string[]): Promise<number> {
-    let deleted = 0
-    for (const key of keys) if (this.data.delete(key)) deleted++
-    return deleted
-  }
-  async list<T>(options: { prefix: string }): Promise<Map<string, T>> {
-    const found = [...this.data].filter(([key]) => key.startsWith(options.prefix)).sort(([a], [b]) => (a < b ? -1 : 1))
-    return new Map(found as Array<[string, T]>)
-  }
-  async getAlarm(): Promise<number | null> {
-    return null
-  }
-  async setAlarm(): Promise<void> {}
-}
 
 /** Resolves when the job's current attempt has ended (at once if it has, or the job is gone). */
 const ended = (worker: Worker, id: string) => new Promise<void>((resolve) => worker.engine.store.jobs.watchEnd(id, resolve))

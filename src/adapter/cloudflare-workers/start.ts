@@ -30,7 +30,7 @@ export const start: StartFunction<DurableObjectOption> = (config) => {
   const { durableObject, ...rest } = config
   if (durableObject === undefined) return startInMemory(rest as WorkerConfig) as never
   resolveConfig(rest as WorkerConfig) // the same checks, at start-up
-  registerDurableWorker(rest as WorkerConfig)
+  registerDurableWorker(rest as WorkerConfig, durableObject)
   // Typed by the declared type: the object runs the same config.
   return forwardingWorker(durableObject) as never
 }
