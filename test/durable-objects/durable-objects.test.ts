@@ -1,5 +1,6 @@
-// edgepod's Durable Object store on workerd (wrangler dev): what only it does. The routes'
-// behaviour is the conformance suite's, which runs on this store too ('workerd-do').
+// edgepod's Durable Objects on workerd (wrangler dev), one per job and a coordinator: what only
+// they do. The routes' behaviour is the conformance suite's, which runs on them too ('workerd-do');
+// src/adapter/cloudflare-workers/durable-object.test.ts runs the objects in memory, with faults.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,6 +40,17 @@ describe('the Durable Object store', () => {
     expect((await getJson('/health')).jobs).toMatchObject({ inProgress: 0, inQueue: 0 })
   })
 
+  it('costs the coordinator 2 calls a job, and none for its readers', async () => {
+    const before = await getJson('/_test/coordinator-calls')
+    const jobs = await Promise.all([1, 2, 3].map(async () => (await (await post('/run', { input: { count: 3, delay: 20 } })).json()).id as string))
+    for (const id of jobs) {
+      for (let reader = 0; reader < 3; reader++) await events(await fetch(url(`/stream/${id}`), { headers: { accept: 'text/event-stream' } })).take(Infinity)
+      for (let poll = 0; poll < 3; poll++) await getJson(`/status/${id}`)
+    }
+    const after = await getJson('/_test/coordinator-calls')
+    expect({ enqueue: after.enqueue - before.enqueue, ended: after.ended - before.ended, health: after.health - before.health }).toEqual({ enqueue: 3, ended: 3, health: 0 })
+  })
+
   it('gives several readers the same log', async () => {
     const { id } = await (await post('/run', { input: { count: 5, delay: 30 } })).json()
     const readers = [0, 1, 2].map(() => fetch(url(`/stream/${id}`), { headers: { accept: 'text/event-stream' } }))
@@ -70,6 +82,21 @@ describe('the Durable Object store', () => {
     // The same job runs again under the same id.
     expect((await post(`/retry/${id}`)).status).toBe(200)
     await post(`/cancel/${id}`)
+  }, 60_000)
+
+  it('keeps its queue through a restart: the queued jobs run after it, in order', async () => {
+    const running = await (await post('/run', { input: { mode: 'stuck' } })).json()
+    const queued = [await (await post('/run', { input: { count: 1, tag: 'q1' } })).json(), await (await post('/run', { input: { count: 1, tag: 'q2' } })).json()]
+    await expect.poll(async () => (await getJson('/health')).jobs).toMatchObject({ inProgress: 1, inQueue: 2 })
+    await server!.stop()
+    await launch()
+    // The running job ended restarted, its slot went to the queue, which drains in order.
+    expect(await getJson(`/status/${running.id}`)).toMatchObject({ status: 'FAILED', errorDetail: { code: 'restarted' } })
+    for (const job of queued) await expect.poll(async () => (await getJson(`/status/${job.id}`)).status, { timeout: 10_000 }).toBe('COMPLETED')
+    // The handler's probes (the objects run in the Worker's isolate under wrangler dev) say when each started.
+    const [first, second] = [await getJson('/_probe/q1'), await getJson('/_probe/q2')]
+    expect(first.started).toBeLessThanOrEqual(second.started)
+    expect((await getJson('/health')).jobs).toMatchObject({ inProgress: 0, inQueue: 0 })
   }, 60_000)
 
   it('deletes expired jobs from storage: gone before and after a restart', async () => {
