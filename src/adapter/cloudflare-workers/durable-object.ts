@@ -12,6 +12,7 @@ import type { ObjectNamespace } from './coordination.ts'
 import { COORDINATOR_NAME, INTERNAL_PATH, OBJECT_NAME_HEADER } from './coordination.ts'
 import { CoordinatorObject } from './coordinator-object.ts'
 import { JobObject } from './job-object.ts'
+import { sqliteStorage } from './sqlite-storage.ts'
 
 /** The part of `DurableObjectState` edgepod uses. */
 export interface DurableObjectStateLike {
@@ -38,10 +39,15 @@ export class EdgepodJobs {
   #role: Role | undefined
 
   constructor(state: DurableObjectStateLike, env: unknown) {
-    this.#state = state
+    // SQLite-backed objects write at once, synchronously (sqlite-storage.ts).
+    this.#state = {
+      storage: sqliteStorage(state.storage),
+      blockConcurrencyWhile: (callback) => state.blockConcurrencyWhile(callback),
+      waitUntil: (promise) => state.waitUntil?.(promise),
+    }
     this.#env = env
     this.#ready = state.blockConcurrencyWhile(async () => {
-      const name = await state.storage.get<string>(NAME_KEY)
+      const name = await this.#state.storage.get<string>(NAME_KEY)
       if (name !== undefined) await this.#become(name)
     })
   }
