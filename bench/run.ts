@@ -6,7 +6,8 @@
  *   --runtimes node,bun,deno,workerd   --variants raw,raw-batched,hono-stream-sse,edgepod,edgepod-redis
  *   --metrics throughput,latency,...   --reps 5   --quick (small loads, to check the harness)
  *   --out bench/results/latest.json    --report-from FILE (print the report of a saved run)
- *   --baseline GIT-REF (adds edgepod-baseline: edgepod built from that commit's src/)
+ *   --baseline GIT-REF (adds edgepod-baseline, and edgepod-do-baseline for edgepod-do: the same
+ *     worker built from that commit's src/)
  *   --redis-fsync everysec|always|no (edgepod-redis's Redis: how it writes its append-only file)
  *
  * The fleet in one paired run with the in-memory store: `npm run bench -- --runtimes node
@@ -15,6 +16,10 @@
  *
  * Before/after in one paired run: `npm run bench -- --variants edgepod --baseline main` serves this
  * tree's edgepod and main's side by side, and the report ends with their paired ratios.
+ *
+ * The Durable Object store against another commit's, on workerd: `npm run bench -- --runtimes
+ * workerd --variants edgepod,edgepod-do --metrics throughput,latency,concurrent-streams,jobs
+ * --baseline <git-ref>` (edgepod-do: the edgepod worker with `durableObject: 'EDGEPOD_JOBS'`).
  * @module
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -22,7 +27,15 @@ import { loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { VariantName } from './hosts/load-variant.ts'
-import { baselineSrcVariable, baselineVariant, fleetVariant, variantNames } from './hosts/load-variant.ts'
+import {
+  baselinesFor,
+  baselineSrcVariable,
+  baselineVariants,
+  durableObjectVariant,
+  fleetVariant,
+  servedOn,
+  variantNames,
+} from './hosts/load-variant.ts'
 import type { Baseline } from './lib/baseline.ts'
 import { checkOutBaseline } from './lib/baseline.ts'
 import type { RedisFsync } from './lib/fleet.ts'
@@ -35,6 +48,7 @@ import type { BenchRecord, BenchRun } from './lib/report.ts'
 import { reportOf } from './lib/report.ts'
 import { cancel } from './metrics/cancel.ts'
 import { concurrency } from './metrics/concurrency.ts'
+import { concurrentStreams } from './metrics/concurrent-streams.ts'
 import { fleetJobs } from './metrics/fleet-jobs.ts'
 import { fleetLatency } from './metrics/fleet-latency.ts'
 import { fleetThroughput } from './metrics/fleet-throughput.ts'
@@ -47,7 +61,20 @@ import { slowReader } from './metrics/slow-reader.ts'
 import { throughput } from './metrics/throughput.ts'
 
 // Memory is measured before runsync and jobs fill edgepod's retained results.
-const metrics: Metric[] = [throughput, latency, concurrency, slowReader, cancel, runsync, jobs, fleetLatency, fleetThroughput, fleetJobs, redisCommands]
+const metrics: Metric[] = [
+  throughput,
+  latency,
+  concurrency,
+  concurrentStreams,
+  slowReader,
+  cancel,
+  runsync,
+  jobs,
+  fleetLatency,
+  fleetThroughput,
+  fleetJobs,
+  redisCommands,
+]
 
 const { values: options } = parseArgs({
   options: {
@@ -71,19 +98,18 @@ function listOption<T extends string>(value: string, allowed: readonly T[], what
 }
 
 /**
- * The variants to serve: those of `--variants`, plus edgepod-baseline when there is a `--baseline`
- * (which edgepod-baseline cannot do without: it has no sources of its own).
+ * The variants to serve: those of `--variants`, plus, when there is a `--baseline`, the baseline
+ * twins of those chosen (which cannot do without it: they have no sources of their own).
  */
 function variantsOf(value: string, baseline: string | undefined): VariantName[] {
-  const chosen = listOption<VariantName>(value, [...variantNames, baselineVariant, fleetVariant], 'variants')
+  const chosen = listOption<VariantName>(value, [...variantNames, fleetVariant, durableObjectVariant, ...baselineVariants], 'variants')
   if (baseline === undefined) {
-    if (chosen.includes(baselineVariant)) {
-      throw new Error(`${baselineVariant} is edgepod built from another commit: name that commit with --baseline <git-ref>`)
-    }
+    const twin = chosen.find((variant) => baselineVariants.includes(variant))
+    if (twin) throw new Error(`${twin} is edgepod built from another commit: name that commit with --baseline <git-ref>`)
     return chosen
   }
   if (!baseline) throw new Error('--baseline: give a git ref (a branch, tag, commit, HEAD~1...)')
-  return chosen.includes(baselineVariant) ? chosen : [...chosen, baselineVariant]
+  return [...chosen, ...baselinesFor(chosen).filter((twin) => !chosen.includes(twin))]
 }
 
 /**
@@ -160,7 +186,7 @@ async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: 
     records: [],
   }
   // The baseline's sources reach its server only: the other variants are served as without it.
-  const envOf = (variant: VariantName) => (variant === baselineVariant && baseline ? { [baselineSrcVariable]: baseline.src } : {})
+  const envOf = (variant: VariantName) => (baselineVariants.includes(variant) && baseline ? { [baselineSrcVariable]: baseline.src } : {})
   const started = performance.now()
   const save = () => {
     run.seconds = (performance.now() - started) / 1000
@@ -173,6 +199,7 @@ async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: 
       try {
         for (const variant of variants) {
           if (variant === fleetVariant && !fleetRuntimes.includes(runtime)) continue
+          if (!servedOn(variant, runtime)) continue
           const server =
             variant === fleetVariant ? await launchFleet(runtime, options['redis-fsync'] as RedisFsync) : await launch(runtime, variant, envOf(variant))
           servers.set(variant, server)
@@ -182,7 +209,7 @@ async function runAll(runtimes: RuntimeName[], variants: VariantName[], chosen: 
           for (const variant of rotated(variants, rep)) {
             if (metric.variants && !metric.variants.includes(variant)) continue
             const server = servers.get(variant)
-            // A variant this runtime does not serve (the fleet off Node).
+            // A variant this runtime does not serve (the fleet off Node, a Durable Object off workerd).
             if (!server) continue
             const record: BenchRecord = { rep, runtime, variant, metric: metric.name }
             try {

@@ -10,7 +10,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { VariantName } from '../bench/hosts/load-variant.ts'
-import { baselineSrcVariable, baselineVariant, loadVariant, variantNames } from '../bench/hosts/load-variant.ts'
+import {
+  baselinesFor,
+  baselineSrcVariable,
+  baselineVariant,
+  cloudflareEntryOf,
+  durableObjectBaselineVariant,
+  durableObjectVariant,
+  loadVariant,
+  servedOn,
+  variantNames,
+} from '../bench/hosts/load-variant.ts'
 import type { Baseline } from '../bench/lib/baseline.ts'
 import { checkOutBaseline } from '../bench/lib/baseline.ts'
 import type { BenchRecord } from '../bench/lib/report.ts'
@@ -265,5 +275,53 @@ describe('bench fleet', () => {
     // Called in one repetition of two: the median counts the other as 0.
     expect(cellsOf('| xadd |', commands)).toEqual(['', 'xadd', '·', '0.50', ''])
     expect(cellsOf('| (GET /status) |', commands)).toEqual(['', '(GET /status)', '1.00', '·', ''])
+  })
+})
+
+describe('bench on the Durable Object store', () => {
+  it('serves edgepod-do and its baseline on workerd only, the other variants everywhere', () => {
+    for (const variant of [durableObjectVariant, durableObjectBaselineVariant] as const) {
+      expect(servedOn(variant, 'workerd')).toBe(true)
+      for (const runtime of ['node', 'bun', 'deno'] as const) expect(servedOn(variant, runtime)).toBe(false)
+    }
+    expect(servedOn('edgepod', 'node')).toBe(true)
+    expect(servedOn(baselineVariant, 'workerd')).toBe(true)
+  })
+
+  it('adds the baseline twin of each chosen variant, or edgepod-baseline when none has one', () => {
+    expect(baselinesFor(['edgepod'])).toEqual([baselineVariant])
+    expect(baselinesFor([durableObjectVariant])).toEqual([durableObjectBaselineVariant])
+    expect(baselinesFor(['raw', 'edgepod', durableObjectVariant])).toEqual([baselineVariant, durableObjectBaselineVariant])
+    expect(baselinesFor(['raw'])).toEqual([baselineVariant])
+  })
+
+  it("finds the baseline's Cloudflare entry beside its src/index.ts, and refuses another path", () => {
+    expect(cloudflareEntryOf('/tmp/edgepod-baseline-x/edgepod/src/index.ts')).toBe('/tmp/edgepod-baseline-x/edgepod/src/adapter/cloudflare-workers/index.ts')
+    expect(() => cloudflareEntryOf('/tmp/edgepod/lib/index.ts')).toThrow('src/index.ts')
+  })
+
+  it('ends the report with each variant against its own twin, paired by repetition', () => {
+    const record = (rep: number, variant: VariantName, figures: Record<string, number>): BenchRecord => ({ rep, runtime: 'workerd', variant, metric: 'jobs', figures })
+    const records = [
+      record(1, 'edgepod', { jobsPerSecond: 100, serverCpuMsPerJob: 1 }),
+      record(1, baselineVariant, { jobsPerSecond: 100, serverCpuMsPerJob: 1 }),
+      record(1, durableObjectVariant, { jobsPerSecond: 10, serverCpuMsPerJob: 6 }),
+      record(1, durableObjectBaselineVariant, { jobsPerSecond: 80, serverCpuMsPerJob: 1 }),
+      record(2, durableObjectVariant, { jobsPerSecond: 30, serverCpuMsPerJob: 4 }),
+      record(2, durableObjectBaselineVariant, { jobsPerSecond: 100, serverCpuMsPerJob: 1 }),
+    ]
+    const lines = reportOf({ command: 'test', startedAt: 'now', seconds: 1, machine: {}, baseline: { ref: 'old', commit: 'abcdef0123' }, records }).split('\n')
+    expect(lines).toContain(`- ${baselineVariant}, ${durableObjectBaselineVariant}: \`old\` = abcdef0123`)
+    const cellsOf = (heading: string) => {
+      const from = lines.findIndex((line) => line.startsWith(heading))
+      const header = lines.slice(from).find((line) => line.startsWith('| runtime |'))!.split('|').map((cell) => cell.trim())
+      const row = lines.slice(from).find((line) => line.startsWith('| workerd |'))!.split('|').map((cell) => cell.trim())
+      return (label: string) => row[header.indexOf(label)]
+    }
+    expect(cellsOf(`### edgepod against ${baselineVariant}`)('/run jobs/s')).toBe('1.00×')
+    // Paired ratios 0.125 and 0.3: median 0.21 (the medians alone, 20 and 90, would say 0.22).
+    const twins = cellsOf(`### ${durableObjectVariant} against ${durableObjectBaselineVariant}`)
+    expect(twins('/run jobs/s')).toBe('0.21×')
+    expect(twins('/run server CPU per job')).toBe('5.00×')
   })
 })

@@ -6,7 +6,7 @@
  * @module
  */
 import type { VariantName } from '../hosts/load-variant.ts'
-import { baselineVariant } from '../hosts/load-variant.ts'
+import { baselineTwins, baselineVariant } from '../hosts/load-variant.ts'
 import { commandsTable } from './commands-report.ts'
 import type { RuntimeName } from './launch.ts'
 import { median, range } from './stats.ts'
@@ -95,6 +95,21 @@ const tables: Table[] = [
       { figure: 'slowestSeconds', label: 'slowest stream s', format: fixed(1) },
     ],
     ratio: { figure: 'growthMB', against: ['raw'], lowerIsBetter: true },
+  },
+  {
+    metric: 'concurrent-streams',
+    title:
+      '100 streams at once: hot, 1,000 events each with no wait, read whole; paced, 50 events each one every 20 ms, ms from the yield to the reader',
+    columns: [
+      { figure: 'eventsPerSecond', label: 'hot: events/s', format: thousands, spread: true },
+      { figure: 'eventsPerServerCpuSecond', label: 'events per server CPU-s', format: thousands },
+      { figure: 'firstEventP50', label: 'first event p50 ms', format: fixed(1) },
+      { figure: 'firstEventP99', label: 'p99 ms', format: fixed(1) },
+      { figure: 'delayP50', label: 'paced: delay p50 ms', format: fixed(2), spread: true },
+      { figure: 'delayP99', label: 'p99 ms', format: fixed(1) },
+      { figure: 'growthMB', label: 'RSS growth MB', format: fixed(1) },
+    ],
+    ratio: { figure: 'eventsPerSecond', against: ['edgepod'] },
   },
   {
     metric: 'slow-reader',
@@ -191,16 +206,22 @@ const tables: Table[] = [
   },
 ]
 
-/** The figures compared between edgepod and its baseline, in the report's last table. */
+/** The figures compared between a variant and its baseline twin, in the report's last tables. */
 const baselineFigures: { metric: string; figure: string; label: string }[] = [
   { metric: 'throughput', figure: 'eventsPerSecond', label: 'stream events/s' },
   { metric: 'throughput', figure: 'eventsPerServerCpuSecond', label: 'events per server CPU-s' },
   { metric: 'latency', figure: 'p50', label: 'first event p50' },
   { metric: 'latency', figure: 'p99', label: 'first event p99' },
   { metric: 'concurrency', figure: 'growthMB', label: '1,000 streams RSS growth' },
+  { metric: 'concurrent-streams', figure: 'eventsPerSecond', label: '100 streams events/s' },
+  { metric: 'concurrent-streams', figure: 'eventsPerServerCpuSecond', label: '100 streams events per server CPU-s' },
+  { metric: 'concurrent-streams', figure: 'firstEventP50', label: '100 streams first event p50' },
+  { metric: 'concurrent-streams', figure: 'delayP50', label: '100 paced streams delay p50' },
+  { metric: 'concurrent-streams', figure: 'delayP99', label: '100 paced streams delay p99' },
   { metric: 'runsync', figure: 'requestsPerSecond', label: '/runsync req/s' },
   { metric: 'runsync', figure: 'p99', label: '/runsync p99' },
   { metric: 'jobs', figure: 'jobsPerSecond', label: '/run jobs/s' },
+  { metric: 'jobs', figure: 'serverCpuMsPerJob', label: '/run server CPU per job' },
 ]
 
 function cell(all: Array<number | undefined>, column: Column): string {
@@ -224,16 +245,19 @@ function pairedRatio(records: BenchRecord[], variant: VariantName, against: Vari
   return ratios.length ? `${median(ratios).toFixed(2)}×` : '—'
 }
 
-/** edgepod ÷ edgepod-baseline for {@link baselineFigures}, a row per runtime; none without a baseline. */
-function baselineTable(run: BenchRun): string[] {
-  const records = run.records.filter((record) => record.variant === baselineVariant)
+/**
+ * `variant` ÷ its baseline `twin` for {@link baselineFigures}, a row per runtime; none without
+ * the twin.
+ */
+function baselineTable(run: BenchRun, variant: VariantName, twin: VariantName): string[] {
+  const records = run.records.filter((record) => record.variant === twin)
   if (records.length === 0) return []
   const figures = baselineFigures.filter(({ metric }) => records.some((record) => record.metric === metric))
   const of = run.baseline ? ` (\`${run.baseline.ref}\`, ${run.baseline.commit.slice(0, 10)})` : ''
   const lines = [
-    `### edgepod against ${baselineVariant}${of}: edgepod ÷ baseline, paired by repetition`,
+    `### ${variant} against ${twin}${of}: ${variant} ÷ baseline, paired by repetition`,
     '',
-    'Above 1× is more for edgepod: better for rates, worse for ms and MB.',
+    `Above 1× is more for ${variant}: better for rates, worse for ms and MB.`,
     '',
     `| runtime | ${figures.map(({ label }) => label).join(' | ')} |`,
     `|${' --- |'.repeat(1 + figures.length)}`,
@@ -241,12 +265,18 @@ function baselineTable(run: BenchRun): string[] {
   for (const runtime of new Set(records.map((record) => record.runtime))) {
     const ratios = figures.map(({ metric, figure }) => {
       const paired = run.records.filter((record) => record.runtime === runtime && record.metric === metric)
-      return pairedRatio(paired, 'edgepod', baselineVariant, figure)
+      return pairedRatio(paired, variant, twin, figure)
     })
     lines.push(`| ${runtime} | ${ratios.join(' | ')} |`)
   }
   lines.push('')
   return lines
+}
+
+/** The baseline twins `run` served (edgepod-baseline if its records do not say). */
+function baselinesIn(run: BenchRun): VariantName[] {
+  const served = baselineTwins.map(([, twin]) => twin).filter((twin) => run.records.some((record) => record.variant === twin))
+  return served.length ? served : [baselineVariant]
 }
 
 /** The report of `run` as Markdown. */
@@ -255,7 +285,7 @@ export function reportOf(run: BenchRun): string {
     `Command: \`${run.command}\`, started ${run.startedAt}, took ${Math.round(run.seconds)} s.`,
     '',
     ...Object.entries(run.machine).map(([name, value]) => `- ${name}: ${value}`),
-    ...(run.baseline ? [`- ${baselineVariant}: \`${run.baseline.ref}\` = ${run.baseline.commit}`] : []),
+    ...(run.baseline ? [`- ${baselinesIn(run).join(', ')}: \`${run.baseline.ref}\` = ${run.baseline.commit}`] : []),
     '',
   ]
   for (const table of tables) {
@@ -280,6 +310,6 @@ export function reportOf(run: BenchRun): string {
     }
     lines.push('')
   }
-  lines.push(...commandsTable(run.records), ...baselineTable(run))
+  lines.push(...commandsTable(run.records), ...baselineTwins.flatMap(([variant, twin]) => baselineTable(run, variant, twin)))
   return lines.join('\n')
 }
