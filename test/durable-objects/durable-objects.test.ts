@@ -51,6 +51,21 @@ describe('the Durable Object store', () => {
     expect({ enqueue: after.enqueue - before.enqueue, ended: after.ended - before.ended, health: after.health - before.health }).toEqual({ enqueue: 3, ended: 3, health: 0 })
   })
 
+  it('replays from storage an end the coordinator did not hear, then a grant a job did not take', async () => {
+    // The first job's end fails to reach the coordinator: its slot stays held, the second waits.
+    await post('/_test/fail-next/ended')
+    const first = await (await post('/run', { input: { count: 1 } })).json()
+    await expect.poll(async () => (await getJson(`/status/${first.id}`)).status).toBe('COMPLETED')
+    expect((await getJson('/health')).jobs.inProgress).toBe(1)
+    // The replayed end frees the slot; the grant it brings the second job fails once too.
+    await post('/_test/fail-next/grant')
+    const second = await (await post('/run', { input: { count: 1 } })).json()
+    expect((await getJson(`/status/${second.id}`)).status).toBe('IN_QUEUE')
+    // The alarms (a second apart) replay both.
+    await expect.poll(async () => (await getJson(`/status/${second.id}`)).status, { timeout: 15_000, interval: 200 }).toBe('COMPLETED')
+    await expect.poll(async () => (await getJson('/health')).jobs).toMatchObject({ inProgress: 0, inQueue: 0 })
+  }, 30_000)
+
   it('gives several readers the same log', async () => {
     const { id } = await (await post('/run', { input: { count: 5, delay: 30 } })).json()
     const readers = [0, 1, 2].map(() => fetch(url(`/stream/${id}`), { headers: { accept: 'text/event-stream' } }))
