@@ -23,6 +23,9 @@ export type {
   JobRequest,
   JobStatus,
   JobStatusObject,
+  JobLog,
+  JobLogEntry,
+  LogLevel,
 } from './types.ts'
 export { isTerminal } from './types.ts'
 export { WorkerError, isWorkerError } from './errors.ts'
@@ -32,3 +35,5 @@ export { memoryStore } from './store/memory/memory-store.ts'
 export type { MemoryStore } from './store/memory/memory-store.ts'
 export type { AttemptWriter, Dispatcher, JobStore, LogRead, QueueEntry, Store, WorkerCounts } from './store/store.ts'
 export type { Attempt, Ending, EventBatch, JobOrigin, JobState, Lease, LogEvent, LogEventType, NewJob } from './store/job-state.ts'
+export { openaiHandler } from './openai/openai-handler.ts'
+export type { ChatRequest, CompletionRequest, OpenAIHandlerOptions, OpenAIJobInput, Tokens } from './openai/openai-handler.ts'

@@ -20,7 +20,7 @@ export const DEFAULTS = {
   cleanupTimeout: 5_000,
   /** Largest request body, bytes. */
   maxBodyBytes: 10 * 1024 * 1024,
-  /** Largest single output or progress value, UTF-8 bytes of its JSON. */
+  /** Largest single output or progress value, UTF-8 bytes of its JSON (a longer log line is cut to fit). */
   maxEventBytes: 1024 * 1024,
   /** Largest total of a job's outputs, and of its final output, UTF-8 bytes of JSON. */
   maxResultBytes: 20 * 1024 * 1024,
@@ -45,6 +45,12 @@ export const MAX_POLICY_MS = 7 * 24 * 60 * 60 * 1000
 
 /** How long a job that ended past its ttl is still kept, at most, ms (RunPod keeps sync results 1 min). */
 export const LATE_RESULT_RETENTION = 60_000
+
+/**
+ * The most `job.log` lines `/status/:id?logs=1` answers: the most recent ones, and `logsDropped`
+ * says how many older ones it left out. A status object stays small however chatty the handler.
+ */
+export const STATUS_LOGS = 100
 
 /** The `Retry-After` of a full queue, seconds. */
 export const QUEUE_FULL_RETRY_AFTER = 1

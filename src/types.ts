@@ -56,10 +56,40 @@ export interface Job<TInput = unknown, TEnv = unknown> {
    * in order with the outputs. Ignored once the job has ended.
    */
   progress(value: unknown): void
+  /**
+   * Appends a line to the job's log: a `log` event, in order with the outputs and resumable like
+   * them, and an entry of `/status/:id?logs=1`. `level` is one of {@link LogLevel} (default
+   * `info`); a message that is not a string, or a level not in the list, throws a `TypeError`. A
+   * message whose event would pass `maxEventBytes` is cut, with a marker, never refused. Ignored
+   * once the job has ended.
+   * @example
+   * ```ts
+   * job.log('loading weights')
+   * job.log(`cache miss for ${key}`, 'warn')
+   * ```
+   */
+  log(message: string, level?: LogLevel): void
   /** The bindings of the request that submitted the job (Cloudflare's `env`), if the runtime has any. */
   readonly env: TEnv
   /** The execution context of the request that submitted the job, if the runtime has one. */
   readonly executionCtx: ExecutionContextLike | undefined
+}
+
+/** How much a `job.log` line matters, least first. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+
+/** The data of a `log` event: one `job.log` line, as `{"message","level","time"}` on the wire. */
+export interface JobLog {
+  message: string
+  level: LogLevel
+  /** When the handler logged it, ms since the epoch. */
+  time: number
+}
+
+/** An entry of a status object's `logs` (`/status/:id?logs=1`): a {@link JobLog} and its event's seq. */
+export interface JobLogEntry extends JobLog {
+  /** The `log` event's id in the job's event log, as its SSE `id:`. */
+  seq: number
 }
 
 /** The structured error attached to a failed, cancelled or timed-out job. */
@@ -90,6 +120,13 @@ export interface JobStatusObject<TOutput = unknown> {
   error?: string
   errorDetail?: ErrorDetail
   progress?: unknown
+  /**
+   * Only with `?logs=1` (`/status`, `/status-sync`): the current attempt's most recent `job.log`
+   * lines, oldest first, at most `STATUS_LOGS` (100) of them.
+   */
+  logs?: JobLogEntry[] | undefined
+  /** Only with `?logs=1`, and only when `logs` left some out: how many older lines it left out. */
+  logsDropped?: number | undefined
   /** Milliseconds spent queued. */
   delayTime: number
   /** Milliseconds spent running. */

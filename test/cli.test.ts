@@ -261,6 +261,15 @@ describe.concurrent('edgepod run', () => {
     expect(stderr).toContain('FAILED: the model ran out of memory')
   })
 
+  it('prints log lines on stderr under their level, apart from the outputs on stdout', async (test) => {
+    const { code, lines, stderr } = await edgepod(test, ['run', 'test/fixtures/logs.ts', '--input', '{}']).result
+    expect(code).toBe(0)
+    expect(lines.slice(0, 2)).toEqual(['"a"', '"b"'])
+    expect(statusOf(lines[2])).toMatchObject({ status: 'COMPLETED', output: ['a', 'b'] })
+    expect(lines).toHaveLength(3)
+    expect(stderr).toBe('[info] loading weights\n[warn] cache miss\n[warn] fetching again\n')
+  })
+
   it('takes the whole request body from --test_input', async (test) => {
     const { code, lines } = await edgepod(test, ['run', 'examples/tokens.ts', '--test_input', '{"input":{"count":1,"delay":1}}'])
       .result

@@ -1,6 +1,6 @@
 /**
  * `edgepod/client` against real edgepod servers on Node: every method with its key and typed
- * errors; streams by id and by request, with progress in order and typed job errors; resume
+ * errors; streams by id and by request, with progress and log lines in order and typed job errors; resume
  * through a TCP proxy that cuts the connection mid-stream, several times; stopping (break, return,
  * signal) and what it cancels; and the polled JSON fallback, counted so it is never a tight loop.
  */
@@ -17,7 +17,7 @@ import {
   EdgepodJobError,
   createClient,
 } from 'edgepod/client'
-import type { ClientOf, InputOf, JobStream, OutputOf } from 'edgepod/client'
+import type { ClientOf, InputOf, JobLog, JobStream, OutputOf } from 'edgepod/client'
 import { backoffDelay, resolveBackoff } from '../src/client/backoff.ts'
 import { serveRecording } from './helpers/recording-server.ts'
 import type { SeenRequest } from './helpers/recording-server.ts'
@@ -32,6 +32,8 @@ interface Input {
   delay?: number
   /** Report `{step: i}` before each output and `{step: 'end'}` after the last. */
   progress?: boolean
+  /** Log `output i` before each output (`debug` for odd ones), and `done` (`warn`) after the last. */
+  logs?: boolean
   /** Throw this message after the outputs. */
   fail?: string
   /** After the outputs, wait until cancelled or timed out. */
@@ -50,15 +52,17 @@ const sleep = (ms: number, signal: AbortSignal) =>
   })
 
 async function* handler(job: Job<Input>) {
-  const { tag = job.id, count = 3, delay = 0, progress = false, fail, hang = false } = job.input ?? {}
+  const { tag = job.id, count = 3, delay = 0, progress = false, logs = false, fail, hang = false } = job.input ?? {}
   const p = probe(tag)
   try {
     for (let i = 0; i < count; i++) {
       if (i > 0 && delay > 0) await sleep(delay, job.signal)
       if (progress) job.progress({ step: i })
+      if (logs) job.log(`output ${i}`, i % 2 === 1 ? 'debug' : undefined)
       yield i
     }
     if (progress) job.progress({ step: 'end' })
+    if (logs) job.log('done', 'warn')
     if (fail !== undefined) throw new Error(fail)
     if (hang) await sleep(2 ** 30, job.signal)
   } finally {
@@ -331,6 +335,47 @@ describe('client.stream', () => {
       ['output', 2],
       ['progress', { step: 'end' }],
     ])
+  })
+
+  it('hands log lines to onLog in order with the outputs and progress', async () => {
+    const seen: unknown[] = []
+    const stream = client.stream(
+      { input: { count: 2, progress: true, logs: true } },
+      { onProgress: (value) => seen.push(['progress', value]), onLog: (line) => seen.push(['log', line.level, line.message]) }
+    )
+    for await (const output of stream) seen.push(['output', output])
+    expect(seen).toEqual([
+      ['progress', { step: 0 }],
+      ['log', 'info', 'output 0'],
+      ['output', 0],
+      ['progress', { step: 1 }],
+      ['log', 'debug', 'output 1'],
+      ['output', 1],
+      ['progress', { step: 'end' }],
+      ['log', 'warn', 'done'],
+    ])
+  })
+
+  it('resumes after a lastEventId that is a log line: nothing twice, and a line has its time', async () => {
+    const done = await client.runSync({ count: 2, logs: true })
+    // Events: log 1, output 2, log 3, output 4, log 5, done 6.
+    const lines: JobLog[] = []
+    expect(await collect(client.stream(done.id, { lastEventId: 3, onLog: (line) => lines.push(line) }))).toEqual([1])
+    expect(lines).toEqual([{ message: 'done', level: 'warn', time: expect.any(Number) }])
+    expect(Math.abs(lines[0]!.time - Date.now())).toBeLessThan(60_000)
+  })
+
+  it('reads the recent log lines with status(id, { logs: true }), and the plain status without them', async () => {
+    const done = await client.runSync({ count: 2, logs: true })
+    const plain = await client.status(done.id)
+    expect(plain).not.toHaveProperty('logs')
+    const withLogs = await client.status(done.id, { logs: true })
+    expect(withLogs).toEqual({ ...plain, logs: [
+      { message: 'output 0', level: 'info', time: expect.any(Number), seq: 1 },
+      { message: 'output 1', level: 'debug', time: expect.any(Number), seq: 3 },
+      { message: 'done', level: 'warn', time: expect.any(Number), seq: 5 },
+    ] })
+    expect(requestsTo(`/status/${done.id}`).map((r) => r.search)).toEqual(['', '?logs=1'])
   })
 
   it('throws EdgepodJobError for FAILED, after the outputs before the failure', async () => {

@@ -189,6 +189,14 @@ describe('README.md', () => {
     }
   })
 
+  it('serving language models: the openaiHandler worker, and the openai SDK pointed at it', async () => {
+    const { url, dir } = await serveWorker(block(doc, "import { openaiHandler, serverless } from 'edgepod'"))
+    const client = block(doc, "import OpenAI from 'openai'")
+    await writeFile(join(dir, 'client.ts'), atUrl(client.code, url))
+    const { stdout } = await runTs(dir, 'client.ts')
+    expect(stdout).toBe('You said: hi\n')
+  })
+
   it('the set-up commands: npm start serves the example, and the curl session runs against it as printed', async () => {
     const setUp = commandsOf(block(doc, 'npm install && npm start'))
     // `npm install` and `npm test` are what CI runs on a clean checkout (.ci/run): this very test is one of them.

@@ -1,5 +1,6 @@
 // Every runnable example, started the way its README says (through the same launchers as the
 // conformance suite), answers a real job: examples that rot fail CI.
+import OpenAI from 'openai'
 import { afterEach, describe, expect, it } from 'vitest'
 import { runtimes } from './conformance/runtimes/index.ts'
 import type { RuntimeName } from './conformance/runtimes/index.ts'
@@ -27,6 +28,18 @@ describe('examples', () => {
     expect(status).toMatchObject({ status: 'COMPLETED', output })
     expect(status.output).toHaveLength(2)
   }, 60_000)
+
+  it('serves the openai client from examples/openai/worker.ts, streamed and whole', async () => {
+    server = await runtimes.node('examples/openai/worker.ts')
+    const client = new OpenAI({ apiKey: 'none', baseURL: `${server.url}/openai/v1`, maxRetries: 0 })
+    let streamed = ''
+    for await (const chunk of await client.chat.completions.create({ model: 'echo-1', messages: [{ role: 'user', content: 'hello there' }], stream: true })) {
+      streamed += chunk.choices[0]?.delta.content ?? ''
+    }
+    expect(streamed).toBe('You said: hello there')
+    const whole = await client.completions.create({ model: 'echo-1', prompt: 'one' })
+    expect(whole.choices[0]?.text).toBe('one and so on')
+  })
 
   it('serves the browser page beside the API', async () => {
     server = await runtimes.node('examples/browser/worker.ts')

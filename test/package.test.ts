@@ -8,6 +8,7 @@ describe('the package', () => {
       'isTerminal',
       'isWorkerError',
       'memoryStore',
+      'openaiHandler',
       'progressUpdate',
       'serverless',
       'start',

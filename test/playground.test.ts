@@ -1,7 +1,7 @@
 /**
  * The playground page, in headless Chromium (driven by playwright-core) against a real edgepod
- * server: outputs appear on the page one by one while the job runs, progress and the final status
- * show, Cancel ends a job CANCELLED; an API key typed into the page reaches the API; the input box
+ * server: outputs appear on the page one by one while the job runs, progress, log lines and the
+ * final status show, Cancel ends a job CANCELLED; an API key typed into the page reaches the API; the input box
  * starts with the worker's schema default (once a key unlocks it, when one is needed), remembers the
  * last input run and resets to the default; a new run clears the last one; the page brings its own
  * icon. Beside it, how `withPlayground` shares the routes with the worker, and `edgepod dev` serving
@@ -30,13 +30,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   })
 }
 
-type TokensInput = { count: number; delay: number }
+type TokensInput = { count: number; delay: number; logs?: boolean }
 const tokens = async function* (job: Job<TokensInput>) {
   for (let i = 0; i < job.input.count; i++) {
     if (i > 0) await sleep(job.input.delay, job.signal)
+    // Markup in a message must show as text, never become part of the page.
+    if (job.input.logs) job.log(i === 0 ? 'starting <b>now</b>' : `step ${i}`, i === 0 ? undefined : 'warn')
     yield { i, text: `token ${i}` }
     job.progress({ i })
   }
+  if (job.input.logs) job.log('all done', 'error')
 }
 
 const worker = serverless.start({ returnAggregateStream: true, handler: tokens })
@@ -177,6 +180,54 @@ describe('the playground in a browser', () => {
     for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(100)
 
     await page.screenshot({ path: '/tmp/playground.png', fullPage: true })
+    expect(pageErrors).toEqual([])
+  })
+
+  it('shows log lines live, in order with the outputs, with their level and time, as text; a new run clears them', async () => {
+    const page = await openPlayground(`${server.url}/`)
+    await page.evaluate(() => {
+      const log: Change[] = []
+      window.changes = log
+      new MutationObserver((records) => {
+        for (const { target, addedNodes } of records) {
+          const id = (target as Element).id
+          const added = addedNodes[0] as Element | undefined
+          if (!['outputs', 'logs'].includes(id) || !added) continue
+          // A log line's level and message; its time, the first child, varies.
+          const text = id === 'logs' ? [...added.children].slice(1).map((child) => child.textContent).join(' ') : (added.textContent ?? '')
+          log.push({ id, text, at: performance.now() })
+        }
+      }).observe(document.body, { childList: true, subtree: true })
+    })
+    await page.fill('#input', '{"count": 2, "delay": 150, "logs": true}')
+    await page.click('#run')
+    await expect.poll(() => statusText(page), { timeout: 5_000 }).toBe('COMPLETED')
+
+    const lines = page.locator('#logs li')
+    expect(await lines.evaluateAll((items) => items.map((item) => [(item as HTMLElement).dataset['level'], item.querySelector('.level')?.textContent, item.querySelector('.message')?.textContent]))).toEqual([
+      ['info', 'info', 'starting <b>now</b>'],
+      ['warn', 'warn', 'step 1'],
+      ['error', 'error', 'all done'],
+    ])
+    expect(await page.locator('#logs b').count()).toBe(0)
+    expect(await page.locator('#log-count').textContent()).toBe('3')
+    // Each line's time is the handler's, shown to the millisecond and kept whole in its datetime.
+    const times = await page.locator('#logs time').evaluateAll((items) => items.map((item) => [(item as HTMLTimeElement).dateTime, item.textContent]))
+    for (const [dateTime, text] of times) {
+      expect(Math.abs(Date.parse(dateTime!) - Date.now())).toBeLessThan(60_000)
+      expect(text).toMatch(/^\d\d:\d\d:\d\d\.\d{3}$/)
+    }
+    // 2 outputs, 2 progress events, 3 log lines, done.
+    expect(await page.locator('#events').textContent()).toBe('8')
+    const order = (await page.evaluate(() => window.changes)).map(({ id, text }) => (id === 'outputs' ? `output ${JSON.parse(text).i}` : `log ${text}`))
+    expect(order).toEqual(['log info starting <b>now</b>', 'output 0', 'log warn step 1', 'output 1', 'log error all done'])
+    await page.screenshot({ path: '/tmp/playground-logs.png', fullPage: true })
+
+    await page.fill('#input', '{"count": 1, "delay": 0}')
+    await page.click('#run')
+    await expect.poll(() => statusText(page)).toBe('COMPLETED')
+    expect(await lines.count()).toBe(0)
+    expect(await page.locator('#log-count').textContent()).toBe('0')
     expect(pageErrors).toEqual([])
   })
 

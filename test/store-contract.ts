@@ -89,6 +89,22 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       expect(await writer.outputBytesFrom(1)).toBe(8)
     }))
 
+    it('carries log events like any other: numbered in order with the outputs, read back as written, not progress', withStore(async (store) => {
+      const id = await queued(store)
+      const writer = await started(store, id)
+      // Commas and newlines (escaped, as JSON has them) in a message: a store that joins a batch's types or texts must not split it.
+      const line = '{"message":"a, b\\nc \\"d\\"","level":"warn","time":1767225600000}'
+      expect(await writer.append({ types: ['log', 'output', 'log'], jsons: [line, '"x"', '{"message":"","level":"debug","time":1}'] })).toBe(true)
+      expect(await writer.append({ types: ['log'], jsons: [line] })).toBe(true)
+      expect(await logOf(store, id)).toEqual([[1, 'log', line], [2, 'output', '"x"'], [3, 'log', '{"message":"","level":"debug","time":1}'], [4, 'log', line]])
+      expect(JSON.parse((await logOf(store, id, 3))[0]![2] as string)).toEqual({ message: 'a, b\nc "d"', level: 'warn', time: 1767225600000 })
+      expect((await store.jobs.get(id))!.attempt).toMatchObject({ lastSeq: 4, progressJson: undefined })
+      expect(await writer.outputBytesFrom(0)).toBe(4)
+      const done = await writer.finish(ending('COMPLETED'))
+      expect(done?.attempt.status).toBe('COMPLETED')
+      expect((await logOf(store, id)).map(([, type]) => type)).toEqual(['log', 'output', 'log', 'log', 'done'])
+    }))
+
     it('reads a whole log of many appends in one read when no size bounds it, and any part of it', withStore(async (store) => {
       const id = await queued(store)
       const writer = await started(store, id)

@@ -5,7 +5,7 @@
  */
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { FetchHandler } from '../adapter/node/index.ts'
-import type { JobStatusObject } from '../types.ts'
+import type { JobLog, JobStatusObject } from '../types.ts'
 import { envApiKeys } from '../http/auth.ts'
 import { CliError } from './cli-error.ts'
 import { onStopSignal } from './signals.ts'
@@ -18,7 +18,8 @@ const INTERRUPTED = 130
 
 /**
  * Runs the job `body` (a request body's JSON text) and prints each output as a JSON line, each
- * progress report as `progress: JSON`, then the final status object. Ctrl-C cancels the job.
+ * progress report as `progress: JSON`, then the final status object; each `job.log` line goes to
+ * stderr as `[level] message`, so that stdout stays the outputs. Ctrl-C cancels the job.
  * Resolves to 0 if the job COMPLETED, 1 otherwise.
  */
 export async function runJob(worker: FetchHandler, body: string): Promise<number> {
@@ -68,7 +69,7 @@ export async function runJob(worker: FetchHandler, body: string): Promise<number
 }
 
 /**
- * Prints the outputs and progress reports of an SSE body; resolves to the `done` event's data.
+ * Prints the outputs, progress reports and log lines of an SSE body; resolves to the `done` event's data.
  * `BufferSource` is what TextDecoderStream's types accept (a `Uint8Array` stream is not, to tsc).
  */
 async function printEvents(body: ReadableStream<BufferSource>): Promise<string | undefined> {
@@ -79,8 +80,17 @@ async function printEvents(body: ReadableStream<BufferSource>): Promise<string |
     // Every `data` is one line of JSON (docs/protocol.md), so an output prints as exactly one line.
     if (event.event === 'output') console.log(event.data)
     else if (event.event === 'progress') console.log(`progress: ${event.data}`)
+    else if (event.event === 'log') console.error(logLines(JSON.parse(event.data) as JobLog))
     else if (event.event === 'done') return event.data
   }
+}
+
+/** A log line as stderr shows it: every line of a multi-line message under its level, so each can be told apart. */
+export function logLines({ message, level }: JobLog): string {
+  return message
+    .split(/\r\n|\n|\r/)
+    .map((line) => `[${level}] ${line}`)
+    .join('\n')
 }
 
 /** The CliError for a refused request: the worker's JSON error, a usage error (2) when it is a 4xx. */

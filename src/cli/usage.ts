@@ -18,13 +18,14 @@ Usage:
       --port defaults to 8000 (0 picks a free port), --host to 127.0.0.1.
       When <file> or a file it imports changes, the worker reloads on the same port (its jobs,
       kept in memory, start afresh); a version that fails to load leaves the last one serving.
-      A playground page (send an input, watch outputs, progress and the final status, cancel)
+      A playground page (send an input, watch outputs, progress, logs and the final status, cancel)
       is served at /playground, and at / too unless the worker answers GET / itself.
       --no-playground leaves out the page. Deployments serve it only if the worker file wraps
       its worker with withPlayground().
   edgepod run <file> [--input JSON | --test_input JSON]
       Run one job through the worker, print each output as a JSON line as it arrives
-      (progress reports as "progress: JSON"), then the final status object.
+      (progress reports as "progress: JSON"), then the final status object. The handler's
+      job.log lines go to stderr as "[level] message".
       --input is the job's input; --test_input is the whole request body, {"input": ...}.
       Either takes @path.json to read a file. Without both, ./test_input.json is the body.
       Ctrl-C cancels the job.

@@ -12,7 +12,7 @@ import { serverless as cloudflare } from '../adapter/cloudflare-workers/index.ts
 import { serverless } from '../index.ts'
 import type { Job, Worker } from '../index.ts'
 import { createClient } from './index.ts'
-import type { ClientOf, EdgepodClient, InputOf, JobStatusObject, JobStream, OutputOf, ResultOf } from './index.ts'
+import type { ClientOf, EdgepodClient, InputOf, JobLog, JobLogEntry, JobStatusObject, JobStream, LogLevel, OutputOf, ResultOf } from './index.ts'
 
 const baseUrl = 'http://127.0.0.1:8000'
 
@@ -238,6 +238,25 @@ describe('runSync, status and cancel answer the job result type', () => {
       returnAggregateStream: true,
     })
     expectTypeOf<ResultOf<typeof worker>>().toEqualTypeOf<string | string[]>()
+  })
+})
+
+describe('log lines', () => {
+  test('onLog gets a JobLog; status with logs has typed entries; job.log takes only the levels', () => {
+    serverless.start({
+      handler: (job) => {
+        job.log('fine')
+        job.log('fine', 'warn')
+        // @ts-expect-error not a level
+        job.log('no', 'fatal')
+        // @ts-expect-error a message is a string
+        job.log({ text: 'no' })
+      },
+    })
+    const client = createClient({ baseUrl })
+    client.stream('id', { onLog: (line) => expectTypeOf(line).toEqualTypeOf<JobLog>() })
+    expectTypeOf(client.status('id', { logs: true })).resolves.toHaveProperty('logs').toEqualTypeOf<JobLogEntry[] | undefined>()
+    expectTypeOf<JobLog['level']>().toEqualTypeOf<LogLevel>()
   })
 })
 

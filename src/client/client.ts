@@ -50,7 +50,8 @@ export function createClient<TWorker = AnyWorker>(options: ClientOptions): Clien
         body: body(input, run),
         signal: run?.signal,
       }),
-    status: (id, call) => transport.json<Status>({ method: 'GET', path: jobPath('/status', idOf(id)), signal: call?.signal }),
+    status: (id, call) =>
+      transport.json<Status>({ method: 'GET', path: jobPath('/status', idOf(id)), query: { logs: call?.logs ? 1 : undefined }, signal: call?.signal }),
     cancel: (id, call) => transport.json<Status>({ method: 'POST', path: jobPath('/cancel', idOf(id)), signal: call?.signal }),
     retry: (id, call) => transport.json<JobRef>({ method: 'POST', path: jobPath('/retry', idOf(id)), signal: call?.signal }),
     health: (call) => transport.json<HealthReport>({ method: 'GET', path: '/health', signal: call?.signal }),

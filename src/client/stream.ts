@@ -11,7 +11,7 @@ import { polledOutputs } from './poll.ts'
 import { StreamSession, asStatusObject } from './session.ts'
 import { isEventStream, sseEvents } from './sse.ts'
 import type { EventSourceMessage } from './sse.ts'
-import type { JobRef, JobStream, StreamOptions, StreamRequest } from './types.ts'
+import type { JobLog, JobRef, JobStream, StreamOptions, StreamRequest } from './types.ts'
 
 const DEFAULT_POLL_INTERVAL = 500
 /** How long a best-effort cancel may take before the stream lets go of it, ms. */
@@ -69,7 +69,7 @@ export function openStream<T>(transport: Transport, job: string | StreamRequest,
           }
           // Failures reset on new events only (StreamSession.see), not on a 200: a proxy that cuts
           // every connection right after its headers must not get an endless loop of reconnects.
-          const end: ConnectionEnd = yield* readConnection<T>(session, response, options.onProgress, () => (stoppedBy ??= 'consumer'))
+          const end: ConnectionEnd = yield* readConnection<T>(session, response, options, () => (stoppedBy ??= 'consumer'))
           if (end.ended) return
           await session.failed(end.cause)
         }
@@ -157,13 +157,14 @@ async function connect(session: StreamSession): Promise<Response | undefined> {
 }
 
 /**
- * Reads one SSE connection: yields its new outputs, hands progress to `onProgress`, and returns
- * when `done` arrives (COMPLETED) or the connection drops; a `done` of any other status throws.
+ * Reads one SSE connection: yields its new outputs, hands progress to `onProgress` and log lines
+ * to `onLog`, and returns when `done` arrives (COMPLETED) or the connection drops; a `done` of any
+ * other status throws.
  */
 async function* readConnection<T>(
   session: StreamSession,
   response: Response,
-  onProgress: ((progress: unknown) => void) | undefined,
+  callbacks: Pick<StreamOptions, 'onProgress' | 'onLog'>,
   markConsumerStop: () => void
 ): AsyncGenerator<T, ConnectionEnd, undefined> {
   if (response.body === null) return { ended: false, cause: new Error('the event stream had no body') }
@@ -182,9 +183,10 @@ async function* readConnection<T>(
       if (!session.see(event.id)) continue
       if (event.event === 'output') {
         yield dataOf(event.data) as T
-      } else if (event.event === 'progress') {
+      } else if (event.event === 'progress' || event.event === 'log') {
         try {
-          onProgress?.(dataOf(event.data))
+          if (event.event === 'progress') callbacks.onProgress?.(dataOf(event.data))
+          else callbacks.onLog?.(dataOf(event.data) as JobLog)
         } catch (error) {
           // The caller's callback failed: the caller stopped reading, as if it broke out of the loop.
           markConsumerStop()

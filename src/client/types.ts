@@ -5,10 +5,10 @@
  * @module
  */
 import type { ErrorCode } from '../errors.ts'
-import type { HealthReport, JobPolicy, JobStatus, JobStatusObject } from '../types.ts'
+import type { HealthReport, JobLog, JobPolicy, JobStatus, JobStatusObject } from '../types.ts'
 
 /** The job API's shapes, as the server defines them (types only). */
-export type { ErrorDetail, HealthReport, JobPolicy, JobStatus, JobStatusObject } from '../types.ts'
+export type { ErrorDetail, HealthReport, JobLog, JobLogEntry, JobPolicy, JobStatus, JobStatusObject, LogLevel } from '../types.ts'
 
 /**
  * Any worker, as far as the client's types care: something that may carry the phantom
@@ -80,6 +80,16 @@ export interface CallOptions {
   signal?: AbortSignal | undefined
 }
 
+/** Options of `client.status`. */
+export interface StatusOptions extends CallOptions {
+  /**
+   * Ask for the job's most recent `job.log` lines too (`?logs=1`): the status object then has
+   * `logs`, oldest first, and `logsDropped` when older ones were left out.
+   * @default false
+   */
+  logs?: boolean | undefined
+}
+
 /** The fields of a job request besides `input`, as `/run`, `/runsync` and `POST /stream` take them. */
 export interface JobOptions {
   /** A URL that receives the job's status object on every terminal status. */
@@ -145,6 +155,11 @@ export interface StreamOptions extends CallOptions {
   /** Called with each progress value the handler reports, in order with the outputs (SSE only). */
   onProgress?: ((progress: unknown) => void) | undefined
   /**
+   * Called with each `job.log` line (`{message, level, time}`), in order with the outputs (SSE
+   * only). A line is handed over once, across reconnects, as outputs are.
+   */
+  onLog?: ((log: JobLog) => void) | undefined
+  /**
    * Cancel the job (`POST /cancel/:id`) when the stream is stopped early: a `break` out of
    * `for await`, `return()`, or `signal` aborting.
    * @default true for a job this call created from a request, false for a job id
@@ -187,8 +202,8 @@ export interface EdgepodClient<TInput = unknown, TOutput = unknown, TResult = un
   run(input: TInput, options?: RunOptions): Promise<JobRef>
   /** `POST /runsync`: runs a job and answers its status object when it ends (or when `wait` passes). */
   runSync(input: TInput, options?: RunSyncOptions): Promise<JobStatusObject<TResult>>
-  /** `GET /status/:id`: the job's status object. */
-  status(id: string, options?: CallOptions): Promise<JobStatusObject<TResult>>
+  /** `GET /status/:id`: the job's status object; with `logs: true`, its recent log lines too. */
+  status(id: string, options?: StatusOptions): Promise<JobStatusObject<TResult>>
   /** `POST /cancel/:id`: cancels the job; one already ended keeps its status. */
   cancel(id: string, options?: CallOptions): Promise<JobStatusObject<TResult>>
   /** `POST /retry/:id`: re-runs a `FAILED` or `TIMED_OUT` job under the same id. */

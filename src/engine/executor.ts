@@ -5,7 +5,7 @@
  * @module
  */
 import { logFailure } from '../errors.ts'
-import type { ErrorDetail, ExecutionContextLike, Job } from '../types.ts'
+import type { ErrorDetail, ExecutionContextLike, Job, LogLevel } from '../types.ts'
 import { whenReady } from '../awaitable.ts'
 import type { AttemptWriter, Dispatcher, JobStore, Store } from '../store/store.ts'
 import type { JobState } from '../store/job-state.ts'
@@ -99,6 +99,7 @@ export class Executor {
         return execution.signal
       },
       progress: (value: unknown) => sink.progress(value),
+      log: (message: string, level?: LogLevel) => sink.log(message, level),
       env: context.env as never,
       executionCtx: context.executionCtx,
     }

@@ -175,3 +175,71 @@ describe('aggregation you can choose', () => {
     expect(() => engineWith({ handler: () => 1, aggregate: 'join' as never })).toThrow(/aggregate must be/)
   })
 })
+
+describe('job.log', () => {
+  const typesOf = (engine: Parameters<typeof logOf>[0], record: Parameters<typeof logOf>[1]) => logOf(engine, record).events.map((e) => e.type)
+
+  it('appends a log event in order with the outputs and progress, counted in the seqs, and leaves the status as it was', async () => {
+    const { status, record, engine } = await runOnce({
+      handler: async function* (job) {
+        job.log('first')
+        yield 'a'
+        job.progress(50)
+        job.log('second', 'error')
+        yield 'b'
+      },
+      returnAggregateStream: true,
+    })
+    expect(status).toEqual({ id: record.id, status: 'COMPLETED', output: ['a', 'b'], progress: 50, delayTime: expect.any(Number), executionTime: expect.any(Number), workerId: expect.any(String) })
+    const { events } = logOf(engine, record)
+    expect(events.map((e) => [e.seq, e.type])).toEqual([[1, 'log'], [2, 'output'], [3, 'progress'], [4, 'log'], [5, 'output'], [6, 'done']])
+    expect(JSON.parse(events[3]!.json)).toEqual({ message: 'second', level: 'error', time: expect.any(Number) })
+  })
+
+  it('lets a plain handler log too, and ignores a line logged after the job ended', async () => {
+    let later: (() => void) | undefined
+    const { record, engine, status } = await runOnce({
+      handler: (job) => {
+        job.log('working')
+        later = () => job.log('too late')
+        return 'result'
+      },
+    })
+    expect(status).toMatchObject({ status: 'COMPLETED', output: 'result' })
+    later!()
+    expect(typesOf(engine, record)).toEqual(['log', 'output', 'done'])
+  })
+
+  it('throws a TypeError in the handler for a bad level: uncaught, the job fails with it; caught, it goes on', async () => {
+    const failed = await runOnce({ handler: (job) => job.log('x', 'fatal' as never) })
+    expect(failed.status).toMatchObject({ status: 'FAILED', errorDetail: { type: 'TypeError' } })
+    expect(failed.status.error).toBe('job.log: the level must be one of debug, info, warn, error, got "fatal"')
+    expect(typesOf(failed.engine, failed.record)).toEqual(['done'])
+    const caught = await runOnce({
+      handler: (job) => {
+        try {
+          job.log('x', 'fatal' as never)
+        } catch {
+          return 'went on'
+        }
+      },
+    })
+    expect(caught.status).toMatchObject({ status: 'COMPLETED', output: 'went on' })
+  })
+
+  it('cuts a line over maxEventBytes to fit, with its marker, and never fails the job nor loses an output for it', async () => {
+    const { status, record, engine } = await runOnce({
+      handler: async function* (job) {
+        yield 'before'
+        job.log('€'.repeat(1000), 'warn')
+        yield 'after'
+      },
+      returnAggregateStream: true,
+      maxEventBytes: 300,
+    })
+    expect(status).toMatchObject({ status: 'COMPLETED', output: ['before', 'after'] })
+    const line = logOf(engine, record).events.find((e) => e.type === 'log')!
+    expect(utf8Length(line.json)).toBeLessThanOrEqual(300)
+    expect(JSON.parse(line.json)).toMatchObject({ level: 'warn', message: expect.stringMatching(/^€+ … \[truncated: 3000 bytes in all\]$/) })
+  })
+})

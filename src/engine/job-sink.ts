@@ -1,5 +1,5 @@
 /**
- * Where a running handler's results land, and the only writer of a job's outputs and progress:
+ * Where a running handler's results land, and the only writer of a job's outputs, progress and logs:
  * each value is serialised once, checked against the limits and appended to the job's log under
  * the attempt's lease; the handler's end becomes the attempt's outcome.
  * @module
@@ -15,13 +15,14 @@ import { utf8Length } from '../utf8-length.ts'
 import type { AggregateState, Aggregation } from './aggregate.ts'
 import { addToAggregate, foldedJson, isFolded, startAggregate } from './aggregate.ts'
 import { AppendQueue } from './append-queue.ts'
+import { logEventJson } from './log-line.ts'
 import type { HandlerSink } from './drive-handler.ts'
 import { OutputBudget, bytesOverEventLimit } from './output-budget.ts'
 
 /** The limits and settings a sink applies. */
 export interface SinkOptions {
   aggregation: Aggregation
-  /** Largest single output or progress value, UTF-8 bytes of its JSON. */
+  /** Largest single output or progress value, UTF-8 bytes of its JSON; a longer log line is cut to fit. */
   maxEventBytes: number
   /** Largest total of an attempt's outputs, and of its final output, UTF-8 bytes of JSON. */
   maxResultBytes: number
@@ -118,6 +119,15 @@ export class JobSink implements HandlerSink {
       throw Object.assign(new RangeError(detail.message), { code: detail.code })
     }
     this.#appends.push('progress', json)
+  }
+
+  /**
+   * Appends a `job.log` line, in order with the outputs. A bad message or level throws a
+   * `TypeError` even after the end (it is the handler's bug either way); a line too long is cut.
+   */
+  log(message: unknown, level: unknown): void {
+    const json = logEventJson(message, level, Date.now(), this.#options.maxEventBytes)
+    if (!this.#run.ended) this.#appends.push('log', json)
   }
 
   returned(value: unknown): void {

@@ -51,9 +51,12 @@ export class ReaderPresence {
   }
 
   #startGrace(job: JobState): void {
-    if (job.origin !== 'stream' || hasEnded(job.attempt) || this.#grace === Infinity) return
-    const message = `cancelled: no reader for ${this.#grace} ms`
-    if (this.#grace <= 0) return this.#cancel(job.id, message)
+    if (job.origin === 'run' || hasEnded(job.attempt)) return
+    // An OpenAI client never resumes: its leaving ends the job at once.
+    const grace = job.origin === 'openai' ? 0 : this.#grace
+    if (grace === Infinity) return
+    const message = job.origin === 'openai' ? 'cancelled: its OpenAI client left' : `cancelled: no reader for ${grace} ms`
+    if (grace <= 0) return this.#cancel(job.id, message)
     this.#stopGrace(job.id)
     this.#timers.set(
       job.id,
@@ -62,7 +65,7 @@ export class ReaderPresence {
         void whenReady(this.#jobs.readers(job.id, 0), (readers) => {
           if (readers === 0) this.#cancel(job.id, message)
         })
-      }, this.#grace)
+      }, grace)
     )
   }
 

@@ -256,6 +256,29 @@ describe('Server-Sent Events', () => {
     expect(chunks).toBeLessThan(40)
   })
 
+  it('sends job.log lines as `log` events with their own ids, and resumes after a Last-Event-ID that is one', async () => {
+    const w = worker({
+      handler: async function* (job: Job) {
+        job.log('loading')
+        yield 'a'
+        job.log('half way', 'warn')
+        yield 'b'
+      },
+    })
+    const whole = await events(await w.fetch(post('/stream', { input: {} })))
+    expect(whole.map((e) => [e.id, e.event])).toEqual([['1', 'log'], ['2', 'output'], ['3', 'log'], ['4', 'output'], ['5', 'done']])
+    expect(JSON.parse(whole[2]!.data)).toEqual({ message: 'half way', level: 'warn', time: expect.any(Number) })
+    const id = JSON.parse(whole[4]!.data).id as string
+    for (const [after, ids] of [['1', ['2', '3', '4', '5']], ['3', ['4', '5']]] as const) {
+      const resumed = await events(await w.fetch(get(`/stream/${id}`, { ...sse, 'last-event-id': after })))
+      expect(resumed.map((e) => e.id)).toEqual(ids)
+      expect(resumed.filter((e) => e.event === 'log').map((e) => e.data)).toEqual(whole.filter((e) => Number(e.id) > Number(after) && e.event === 'log').map((e) => e.data))
+    }
+    // RunPod's polled stream and the aggregate carry outputs only.
+    expect(await (await w.fetch(get(`/stream/${id}?after=0`))).json()).toMatchObject({ stream: [{ output: 'a' }, { output: 'b' }] })
+    expect(await (await w.fetch(get(`/status/${id}`))).json()).toMatchObject({ output: ['a', 'b'] })
+  })
+
   it('ends a reader whose Last-Event-ID is past the end of the log when the job ends', async () => {
     const { promise: released, open: release } = gate()
     const w = worker({

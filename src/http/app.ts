@@ -6,10 +6,12 @@
  */
 import { Hono } from 'hono'
 import type { JobEngine } from '../engine/engine.ts'
-import { internalError, isWorkerError } from '../errors.ts'
+import { internalError, isWorkerError, WorkerError } from '../errors.ts'
 import { bearerAuth } from './auth.ts'
 import { corsMiddleware } from './cors.ts'
-import { errorResponse, refusal } from './http-error.ts'
+import { errorResponse } from './http-error.ts'
+import { openAIErrorResponse } from './openai/openai-errors.ts'
+import { OPENAI_PATH } from './routes/openai.ts'
 import type { AppOptions, Route } from './route.ts'
 import { routes } from './routes/index.ts'
 
@@ -19,6 +21,14 @@ export { NO_EXECUTION_CONTEXT } from './route.ts'
 /** A pattern of a route's path, at the root or under `/v2/<any endpoint id>`. */
 function pathPattern(path: string): RegExp {
   return new RegExp(`^(?:/v2/[^/]+)?${path.replace(/:[a-z]+/gi, '[^/]+')}$`)
+}
+
+/** Under the OpenAI-compatible routes, refusals take OpenAI's shape, which its SDKs read. */
+const OPENAI_PATTERN = new RegExp(`^(?:/v2/[^/]+)?${OPENAI_PATH}(?:/|$)`)
+
+/** The answer of a refused request, in the shape its route's clients read. */
+function refused(path: string, error: WorkerError, headers?: Record<string, string>): Response {
+  return OPENAI_PATTERN.test(path) ? openAIErrorResponse(error, headers) : errorResponse(error, headers)
 }
 
 /** The methods the table allows on `path`; none when no route has it. */
@@ -42,16 +52,16 @@ export function createApp(engine: JobEngine, options: AppOptions, table: readonl
   app.notFound((c) => {
     const path = new URL(c.req.url).pathname
     const allowed = allowedOn(patterns, path)
-    if (allowed.length === 0) return refusal('not_found', `no route for ${c.req.method} ${path}`)
-    return refusal('method_not_allowed', `${c.req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`, {
-      Allow: allowed.join(', '),
-    })
+    if (allowed.length === 0) return refused(path, new WorkerError('not_found', `no route for ${c.req.method} ${path}`))
+    const message = `${c.req.method} is not allowed on ${path}; use ${allowed.join(' or ')}`
+    return refused(path, new WorkerError('method_not_allowed', message), { Allow: allowed.join(', ') })
   })
-  app.onError((error) => {
-    if (isWorkerError(error)) return errorResponse(error)
+  app.onError((error, c) => {
+    const path = new URL(c.req.url).pathname
+    if (isWorkerError(error)) return refused(path, error)
     console.error('edgepod: internal error', error)
     const message = options.exposeErrorStack && error instanceof Error ? (error.stack ?? error.message) : undefined
-    return errorResponse(internalError(message))
+    return refused(path, internalError(message))
   })
   return app
 }

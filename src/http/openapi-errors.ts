@@ -26,7 +26,7 @@ const errorAnswers = {
   },
   InvalidParameter: {
     codes: ['invalid_input'],
-    description: 'A query or header value is not a non-negative whole number (`invalid_input`).',
+    description: 'A query or header value is malformed: not a non-negative whole number, or a `logs` flag not `1`, `true`, `0` or `false` (`invalid_input`).',
   },
   Unauthorized: {
     codes: ['unauthorized'],

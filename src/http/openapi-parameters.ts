@@ -2,7 +2,7 @@
  * The shared parameters and headers of the worker's OpenAPI document.
  * @module
  */
-import { SYNC_WAIT } from '../limits.ts'
+import { STATUS_LOGS, SYNC_WAIT } from '../limits.ts'
 import type { Json } from './openapi-schemas.ts'
 import type { WorkerLimits } from './route.ts'
 
@@ -36,6 +36,14 @@ export function parameters(limits: WorkerLimits): Json {
       in: 'query',
       description: 'Polled JSON only: read the outputs after this seq without draining them, and answer a `cursor` to pass next time.',
       schema: seq('a seq of the event log'),
+    },
+    Logs: {
+      name: 'logs',
+      in: 'query',
+      description:
+        `\`1\` (or \`true\`) adds \`logs\` to the status object: the current attempt's most recent \`job.log\` lines, oldest first, at most ${STATUS_LOGS}, ` +
+        'and `logsDropped`, how many older ones were left out, when some were. Without it the status object is unchanged.',
+      schema: { type: 'string', enum: ['1', 'true', '0', 'false'], default: '0' },
     },
     LastEventIdHeader: {
       name: 'Last-Event-ID',

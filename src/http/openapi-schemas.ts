@@ -5,6 +5,7 @@
  * @module
  */
 import { MAX_POLICY_MS } from '../limits.ts'
+import { LOG_LEVELS, truncationMarker } from '../engine/log-line.ts'
 import type { JobStatus } from '../types.ts'
 import { embedSchema } from './embed-schema.ts'
 import { statusOfCode } from './http-error.ts'
@@ -55,10 +56,11 @@ const sseExample =
   OPENING_COMMENT +
   encodeEvent({ seq: 1, type: 'output', json: '"token 0"' }) +
   encodeEvent({ seq: 2, type: 'progress', json: '{"percent":50}' }) +
+  encodeEvent({ seq: 3, type: 'log', json: '{"message":"cache miss, loading weights","level":"warn","time":1767225600000}' }) +
   PING_COMMENT +
-  encodeEvent({ seq: 3, type: 'output', json: '"token 1"' }) +
+  encodeEvent({ seq: 4, type: 'output', json: '"token 1"' }) +
   encodeEvent({
-    seq: 4,
+    seq: 5,
     type: 'done',
     json: '{"id":"3f9c0d5e-8a1b-4c2d-9e0f-1a2b3c4d5e6f","status":"COMPLETED","delayTime":2,"executionTime":1530,"workerId":"edgepod-4f1c9a2e"}',
   })
@@ -156,10 +158,35 @@ export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Js
         error: { type: 'string', description: 'The error message (RunPod-compatible).' },
         errorDetail: ref('schemas', 'ErrorDetail'),
         progress: { description: 'The latest value the handler reported with `job.progress`.' },
+        logs: {
+          type: 'array',
+          items: ref('schemas', 'LogEntry'),
+          description: "Only with `?logs=1`: the current attempt's most recent `job.log` lines, oldest first.",
+        },
+        logsDropped: { type: 'integer', minimum: 1, description: 'Only with `?logs=1`, when `logs` left some out: how many older lines.' },
         delayTime: ms('Time spent queued.'),
         executionTime: ms('Time spent running.'),
         workerId: { type: 'string', description: 'Present once the job has started.' },
       },
+    },
+    JobLog: {
+      type: 'object',
+      description: 'One `job.log` line: the data of a `log` event.',
+      required: ['message', 'level', 'time'],
+      properties: {
+        message: {
+          type: 'string',
+          description: `The message; one whose event would pass \`maxEventBytes\` (${limits.maxEventBytes}) is cut, and ends \`${truncationMarker('N')}\`.`,
+        },
+        level: { type: 'string', enum: [...LOG_LEVELS], description: '`info` unless the handler said otherwise.' },
+        time: { type: 'integer', minimum: 0, description: 'When the handler logged it, ms since the epoch.' },
+      },
+    },
+    LogEntry: {
+      description: 'A `job.log` line in a status object, with the seq of its `log` event.',
+      allOf: [ref('schemas', 'JobLog')],
+      required: ['seq'],
+      properties: { seq: { type: 'integer', minimum: 1, description: "The `log` event's id in the job's event log." } },
     },
     StatusWithoutOutput: {
       description: 'The status object without `output` (the `done` event, `/cancel`).',
@@ -180,6 +207,9 @@ export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Js
         cursor: { ...count, description: 'Only with `?after=`: the seq to pass as `after` next time.' },
         error: { type: 'string', description: 'The error message of a failed job.' },
       },
+    },
+    OpenAIResult: {
+      description: 'What the handler returned (OpenAI’s `chat.completion`, `text_completion` or model list, when it speaks OpenAI), or OpenAI’s `text/event-stream` for `"stream": true`.',
     },
     PurgeResult: {
       type: 'object',
@@ -218,21 +248,22 @@ export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Js
     SSEProgressEvent: sseEvent('progress', 'Each `job.progress` report, in order with the outputs.', {
       description: 'The progress value.',
     }),
+    SSELogEvent: sseEvent('log', 'Each `job.log` line, in order with the outputs.', ref('schemas', 'JobLog')),
     SSEDoneEvent: sseEvent(
       'done',
       'Exactly once, last, for every terminal status; a failure mid-stream is a `done` with `FAILED`, never a silent end.',
       ref('schemas', 'StatusWithoutOutput')
     ),
     SSEEvent: {
-      oneOf: [ref('schemas', 'SSEOutputEvent'), ref('schemas', 'SSEProgressEvent'), ref('schemas', 'SSEDoneEvent')],
+      oneOf: [ref('schemas', 'SSEOutputEvent'), ref('schemas', 'SSEProgressEvent'), ref('schemas', 'SSELogEvent'), ref('schemas', 'SSEDoneEvent')],
     },
     SSEStream: {
       type: 'string',
       description: [
         "Server-Sent Events of the job's event log. The stream opens with a comment line (so proxies flush) and",
         `sends a \`: ping\` comment after each quiet keep-alive interval (the worker's \`keepAlive\`, ${limits.keepAlive} ms); clients ignore both.`,
-        'Every event is `id: <seq>`, `event: output|progress|done` and one `data:` line of JSON: see',
-        '`SSEOutputEvent`, `SSEProgressEvent` and `SSEDoneEvent`. Without `Last-Event-ID` a reader gets the whole log',
+        'Every event is `id: <seq>`, `event: output|progress|log|done` and one `data:` line of JSON: see',
+        '`SSEOutputEvent`, `SSEProgressEvent`, `SSELogEvent` and `SSEDoneEvent`. Without `Last-Event-ID` a reader gets the whole log',
         'from id 1, then the live events; with it, the events after it. The stream ends after `done`.',
       ].join(' '),
       examples: [sseExample],

@@ -28,6 +28,9 @@ const PROTOCOL_ROUTES: Record<string, string[]> = {
   '/purge-queue': ['post'],
   '/health': ['get'],
   '/openapi.json': ['get'],
+  '/openai/v1/chat/completions': ['post'],
+  '/openai/v1/completions': ['post'],
+  '/openai/v1/models': ['get'],
 }
 
 // docs/protocol.md's "HTTP errors", plus the two routing codes README.md adds.
@@ -51,13 +54,16 @@ const ROUTE_ERRORS: Record<string, number[]> = {
   '/runsync': [400, 413, 429, 500],
   '/stream': [400, 413, 429, 500],
   '/stream/{id}': [400, 404, 500],
-  '/status/{id}': [404, 500],
+  '/status/{id}': [400, 404, 500],
   '/status-sync/{id}': [400, 404, 500],
   '/cancel/{id}': [404, 500],
   '/retry/{id}': [404, 409, 429, 500],
   '/purge-queue': [500],
   '/health': [500],
   '/openapi.json': [500],
+  '/openai/v1/chat/completions': [400, 413, 429, 500],
+  '/openai/v1/completions': [400, 413, 429, 500],
+  '/openai/v1/models': [429, 500],
 }
 
 const PREFIXES = ['', '/v2/{endpointId}']
@@ -168,7 +174,7 @@ describe('openApiDocument', () => {
 
   it('gives every operation a unique operationId across both path sets', () => {
     const ids = operations(documentOf({ auth: true })).map(([, , operation]) => operation['operationId'])
-    expect(ids).toHaveLength(26)
+    expect(ids).toHaveLength(32)
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true)
     expect(new Set(ids).size).toBe(ids.length)
   })
@@ -305,6 +311,8 @@ describe('openApiDocument', () => {
     const schemas = doc['components']['schemas']
     expect(schemas['SSEOutputEvent']['properties']['event']['const']).toBe('output')
     expect(schemas['SSEProgressEvent']['properties']['event']['const']).toBe('progress')
+    expect(schemas['SSELogEvent']['properties']['event']['const']).toBe('log')
+    expect(schemas['SSELogEvent']['properties']['data']['contentSchema']).toEqual({ $ref: '#/components/schemas/JobLog' })
     expect(schemas['SSEDoneEvent']['properties']['event']['const']).toBe('done')
     expect(schemas['SSEDoneEvent']['properties']['data']['contentSchema']).toEqual({ $ref: '#/components/schemas/StatusWithoutOutput' })
     expect(schemas['SSEStream']['description']).toMatch(/: ping/)
@@ -317,7 +325,7 @@ describe('openApiDocument', () => {
     expect(example).toMatch(/^: /)
     expect(example).toContain(': ping\n\n')
     const events = await parseEvents(new Response(example))
-    expect(events.map((e) => e.event)).toEqual(['output', 'progress', 'output', 'done'])
+    expect(events.map((e) => e.event)).toEqual(['output', 'progress', 'log', 'output', 'done'])
     for (const event of events) expect(checkEvent(check, event)).toEqual([])
   })
 
@@ -369,6 +377,7 @@ describe('the document matches what a worker answers', () => {
       handler: async function* (job) {
         if ((job.input as { fail?: boolean }).fail) throw new TypeError('asked to fail')
         job.progress({ percent: 50 })
+        job.log('warming up', 'warn')
         yield 'token 0'
         yield { text: 'token 1' }
       },
@@ -425,13 +434,16 @@ describe('the document matches what a worker answers', () => {
       const sync = await call(w, 'POST', t('/runsync'), `${prefix}/runsync?wait=5000`, { body })
       expect(sync.body).toMatchObject({ status: 'COMPLETED', output: ['token 0', { text: 'token 1' }], progress: { percent: 50 } })
       await call(w, 'GET', t('/status-sync/{id}'), `${prefix}/status-sync/${id}?wait=5000`)
+      await call(w, 'GET', t('/status-sync/{id}'), `${prefix}/status-sync/${id}?wait=5000&logs=true`)
       for (const method of ['GET', 'POST'] as const) {
         await call(w, method, t('/status/{id}'), `${prefix}/status/${id}`)
+        const logged = await call(w, method, t('/status/{id}'), `${prefix}/status/${id}?logs=1`)
+        expect(logged.body.logs).toEqual([{ message: 'warming up', level: 'warn', time: expect.any(Number), seq: 2 }])
         await call(w, method, t('/stream/{id}'), `${prefix}/stream/${id}?after=0`)
         await call(w, method, t('/stream/{id}'), `${prefix}/stream/${id}`)
         const events = await call(w, method, t('/stream/{id}'), `${prefix}/stream/${id}`, { headers: { accept: 'text/event-stream' } })
-        expect(events.body.map((e: EventSourceMessage) => e.event)).toEqual(['progress', 'output', 'output', 'done'])
-        const after = await call(w, method, t('/stream/{id}'), `${prefix}/stream/${id}?lastEventId=4`, { headers: { accept: 'text/event-stream' } })
+        expect(events.body.map((e: EventSourceMessage) => e.event)).toEqual(['progress', 'log', 'output', 'output', 'done'])
+        const after = await call(w, method, t('/stream/{id}'), `${prefix}/stream/${id}?lastEventId=5`, { headers: { accept: 'text/event-stream' } })
         expect(after.status).toBe(204)
       }
       const streamed = await call(w, 'POST', t('/stream'), `${prefix}/stream`, { body })
@@ -478,6 +490,7 @@ describe('the document matches what a worker answers', () => {
     const done = await call(w, 'POST', '/runsync', '/runsync', { body: '{"input":{}}' })
     const id: string = done.body.id
     expect(await codeOf(w, 'GET', '/status-sync/{id}', `/status-sync/${id}?wait=soon`)).toBe('400 invalid_input')
+    expect(await codeOf(w, 'GET', '/status/{id}', `/status/${id}?logs=yes`)).toBe('400 invalid_input')
     expect(await codeOf(w, 'GET', '/stream/{id}', `/stream/${id}`, { headers: { accept: 'text/event-stream', 'last-event-id': 'x' } })).toBe(
       '400 invalid_input'
     )
@@ -648,9 +661,11 @@ describe('the route table is the single source of the routes', () => {
         for (const method of METHODS.filter((m) => !(route.methods as readonly string[]).includes(m))) {
           const response = await worker.fetch(new Request(`http://x${path}`, { method }))
           const body = await response.json()
-          expect(`${response.status} ${body.code}`, `${method} ${path}`).toBe('405 method_not_allowed')
+          // The OpenAI-compatible routes refuse in OpenAI's shape, which its SDKs read.
+          const openai = route.doc.tag === 'openai'
+          expect(`${response.status} ${openai ? body.error.code : body.code}`, `${method} ${path}`).toBe('405 method_not_allowed')
           expect(response.headers.get('allow')?.split(', ').sort(), `Allow of ${method} ${path}`).toEqual([...route.methods].sort())
-          expect(check('/components/responses/MethodNotAllowed/content/application~1json/schema', body)).toEqual([])
+          if (!openai) expect(check('/components/responses/MethodNotAllowed/content/application~1json/schema', body)).toEqual([])
           // What the document says of the path is what the app answers.
           expect(doc['paths'][template + templateOf(route.path)]['description']).toContain(`Allow: ${response.headers.get('allow')}\``)
         }

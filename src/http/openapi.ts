@@ -128,6 +128,7 @@ export function openApiDocument(options: OpenApiOptions): Record<string, unknown
       { name: 'jobs', description: 'Submit, wait for, inspect, cancel and retry jobs.' },
       { name: 'streams', description: "A job's outputs as Server-Sent Events or RunPod's polled JSON." },
       { name: 'worker', description: 'The queue, the counts and this document.' },
+      { name: 'openai', description: 'OpenAI-compatible routes, as RunPod serves vLLM workers: each request a job.' },
       { name: 'v2', description: 'The same routes under `/v2/{endpointId}`, where RunPod clients call them.' },
     ],
     ...(options.auth ? { security: [{ bearerAuth: [] }] } : {}),

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { workerErrorThrownBy } from '../../test/helpers/http-error.ts'
 import { errorResponse, statusOfCode } from './http-error.ts'
-import { acceptsEventStream, parseCount, parseWait } from './params.ts'
+import { acceptsEventStream, parseCount, parseFlag, parseWait } from './params.ts'
 
 
 describe('parseCount', () => {
@@ -93,6 +93,27 @@ describe('parseWait', () => {
     expect(error.code).toBe('invalid_input')
     expect(statusOfCode[error.code]).toBe(400)
     expect(error.message).toMatch(/^wait /)
+  })
+})
+
+describe('parseFlag', () => {
+  it.each<[string | null | undefined, boolean]>([
+    [undefined, false],
+    [null, false],
+    ['', false],
+    ['0', false],
+    ['false', false],
+    ['1', true],
+    ['true', true],
+    [' TRUE ', true],
+  ])('reads logs=%j as %j', (raw, expected) => {
+    expect(parseFlag(raw, 'logs')).toBe(expected)
+  })
+
+  it.each<[string]>([['yes'], ['2'], ['on'], ['-1']])('refuses logs=%j with a 400 invalid_input naming logs and the value', (raw) => {
+    const error = workerErrorThrownBy(() => parseFlag(raw, 'logs'))
+    expect(error.code).toBe('invalid_input')
+    expect(error.message).toBe(`logs must be 1, true, 0 or false, got ${JSON.stringify(raw)}`)
   })
 })
 

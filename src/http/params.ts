@@ -19,6 +19,17 @@ export function parseWait(raw: string | null | undefined, fallback: number, max:
   return Math.min(parseCount(raw, 'wait', fallback), max)
 }
 
+/**
+ * A yes-or-no query value such as `?logs=1`: `1` or `true` is yes; absent, empty, `0` or `false`
+ * is no; anything else is refused, so that `?logs=yes` is not silently a no.
+ */
+export function parseFlag(raw: string | null | undefined, name: string): boolean {
+  const value = raw?.trim().toLowerCase()
+  if (value === '1' || value === 'true') return true
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false
+  throw new WorkerError('invalid_input', `${name} must be 1, true, 0 or false, got ${JSON.stringify(raw!.slice(0, 40))}`)
+}
+
 /** True when the `Accept` header names `text/event-stream` (and does not give it `q=0`). */
 export function acceptsEventStream(accept: string | null): boolean {
   if (!accept) return false

@@ -47,7 +47,7 @@ export type Method = 'GET' | 'POST'
 export interface RouteDoc {
   /** The operationId stem; the method (when a path has several) and the `v2` prefix make it unique. */
   name: string
-  tag: 'jobs' | 'streams' | 'worker'
+  tag: 'jobs' | 'streams' | 'worker' | 'openai'
   summary: string
   description: string | ((limits: WorkerLimits) => string)
   /** Names in `components.parameters`; `EndpointId` is added under `/v2`. */
@@ -65,6 +65,8 @@ export interface Route {
   /** The path at the root, in Hono's syntax (`/stream/:id`); it is served under `/v2/:endpointId` too. */
   path: string
   methods: readonly Method[]
+  /** It creates a job (`/run`, `/runsync`, `POST /stream`, the OpenAI routes): on Cloudflare, the Worker sends it to a new job's object. */
+  submits?: boolean
   /** Makes the route's handler for one worker. */
   handler: (context: RouteContext) => Handler
   doc: RouteDoc
@@ -73,7 +75,8 @@ export interface Route {
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' } as const
 
 /** A JSON answer from JSON text already made. */
-export const jsonText = (text: string, status = 200) => new Response(text, { status, headers: JSON_HEADERS })
+export const jsonText = (text: string, status = 200, headers?: Record<string, string>) =>
+  new Response(text, { status, headers: headers ? { ...JSON_HEADERS, ...headers } : JSON_HEADERS })
 
 /** A JSON answer. */
 export const json = (value: unknown, status = 200) => jsonText(JSON.stringify(value), status)

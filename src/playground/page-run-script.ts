@@ -1,6 +1,6 @@
 /**
  * The playground script's run half: it runs a job through `POST /stream` on the page's origin,
- * shows its events as they arrive, and cancels it.
+ * shows its events (outputs, progress, log lines, the end) as they arrive, and cancels it.
  * @module
  */
 
@@ -73,7 +73,8 @@ export const RUN_SCRIPT = String.raw`
   /** Everything the last run left on screen goes before the new run starts: nothing of it can be mistaken for the new one's. */
   function clearRun() {
     $('outputs').replaceChildren()
-    for (const [id, text] of [['count', '0'], ['events', '0'], ['progress', '-'], ['job-id', '-'], ['timing', '']]) $(id).textContent = text
+    $('logs').replaceChildren()
+    for (const [id, text] of [['count', '0'], ['log-count', '0'], ['events', '0'], ['progress', '-'], ['job-id', '-'], ['timing', '']]) $(id).textContent = text
     showError('')
     setStatus('starting', 'live')
   }
@@ -84,6 +85,20 @@ export const RUN_SCRIPT = String.raw`
     item.firstChild.textContent = JSON.stringify(data, null, 2)
     $('outputs').append(item)
     $('count').textContent = $('outputs').children.length
+  }
+
+  /** A job.log line: its time (local, to the ms), its level and its message, as text (never HTML). */
+  function showLog({ message, level, time }) {
+    const item = document.createElement('li')
+    item.dataset.level = level
+    const when = document.createElement('time'), tag = document.createElement('span'), text = document.createElement('span')
+    when.dateTime = new Date(time).toISOString()
+    when.textContent = new Date(time).toTimeString().slice(0, 8) + '.' + String(time % 1000).padStart(3, '0')
+    tag.className = 'level'; tag.textContent = level
+    text.className = 'message'; text.textContent = message
+    item.append(when, tag, text)
+    $('logs').append(item)
+    $('log-count').textContent = $('logs').children.length
   }
 
   run.addEventListener('click', async () => {
@@ -110,6 +125,7 @@ export const RUN_SCRIPT = String.raw`
         const data = JSON.parse(event.data)
         if (event.type === 'output') showOutput(data)
         else if (event.type === 'progress') $('progress').textContent = JSON.stringify(data)
+        else if (event.type === 'log') showLog(data)
         else if (event.type === 'done') return finish(current, data.status, data.error, data)
       }
       finish(current, 'disconnected', 'the stream ended before its done event')

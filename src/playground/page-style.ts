@@ -36,6 +36,12 @@ export const PAGE_STYLE = `
   #status[data-kind=CANCELLED] { color: #d97706 }
   #error { color: #dc2626; white-space: pre-wrap }
   ol { margin: 0; padding-left: 28px } li { margin-bottom: 6px } li::marker { color: var(--muted); font-size: 12px }
+  #outputs { margin-bottom: 16px }
+  #logs { margin: 0; padding: 0; list-style: none; font: 12px/1.4 ui-monospace, SFMono-Regular, Menlo, monospace }
+  #logs li { margin: 0; padding: 1px 0; white-space: pre-wrap; overflow-wrap: anywhere }
+  #logs time, #logs .level { color: var(--muted); margin-right: 8px } #logs .level { display: inline-block; min-width: 5ch }
+  #logs [data-level=warn] .level { color: #d97706 } #logs [data-level=error] .level, #logs [data-level=error] .message { color: #dc2626 }
+  #logs [data-level=debug] .message { color: var(--muted) }
   pre { margin: 0; padding: 6px 8px; background: var(--card); border-radius: 6px; font-size: 13px; white-space: pre-wrap;
     overflow-wrap: anywhere }
 `

@@ -75,6 +75,8 @@ export function playgroundHtml(options: PlaygroundPageOptions = {}, input: Input
     </dl>
     <h2>Outputs (<span id="count">0</span>)</h2>
     <ol id="outputs"></ol>
+    <h2>Logs (<span id="log-count">0</span>)</h2>
+    <ul id="logs"></ul>
   </section>
 </main>
 <script type="module">${PRELUDE}${INPUT_SCRIPT}${RUN_SCRIPT}</script>

@@ -8,7 +8,7 @@ import type { ErrorDetail, JobRequest, JobStatus } from '../types.ts'
 import { LATE_RESULT_RETENTION } from '../limits.ts'
 
 /** The kinds of event in a job's log, which are also the SSE `event:` names. */
-export type LogEventType = 'output' | 'progress' | 'done'
+export type LogEventType = 'output' | 'progress' | 'log' | 'done'
 
 /** One entry of a job's log. `json` is the value already serialised, once, for every reader. */
 export interface LogEvent {
@@ -19,7 +19,7 @@ export interface LogEvent {
 }
 
 /** How a job was submitted: a `POST /stream` job is cancelled when its readers are gone. */
-export type JobOrigin = 'run' | 'stream'
+export type JobOrigin = 'run' | 'stream' | 'openai'
 
 /** What a handler produced, as far as the job's output is concerned. */
 export type OutputKind = 'value' | 'stream'

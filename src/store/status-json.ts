@@ -26,3 +26,12 @@ export function statusJsonOf(job: JobState, outputJson: string | undefined, now:
   if (started !== undefined && attempt.workerId !== undefined) json += `,"workerId":${JSON.stringify(attempt.workerId)}`
   return `${json}}`
 }
+
+/**
+ * `statusJson`, a status object as {@link statusJsonOf} makes it, with `members` (JSON object
+ * members already made, such as `"logs":[…]`) added after its own: only a request that asks for
+ * them gets them, and the status object of every other stays as it is, byte for byte.
+ */
+export function withMembers(statusJson: string, members: string): string {
+  return `${statusJson.slice(0, -1)},${members}}`
+}

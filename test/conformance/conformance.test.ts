@@ -5,7 +5,9 @@
 // wrangler and workerd output here, to see what the object logged.
 import { EventSourceParserStream } from 'eventsource-parser/stream'
 import type { EventSourceMessage } from 'eventsource-parser/stream'
+import OpenAI from 'openai'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CONFORMANCE_KEY } from './handler.ts'
 import { runtimes } from './runtimes/index.ts'
 import type { RuntimeName } from './runtimes/index.ts'
 import type { RuntimeServer } from './runtimes/runtime.ts'
@@ -185,5 +187,60 @@ for (const name of chosen) {
       expect([response.status, body.code]).toEqual([413, 'payload_too_large'])
       expect(body.error).toMatch(/maxBodyBytes/)
     })
+
+    it('streams log events in order with outputs, resumes across them, and tells them in /status?logs=1', async () => {
+      const events = await readEvents(await post('/stream', { input: { mode: 'log' } }))
+      expect(events.map((e) => `${e.id} ${e.event}`)).toEqual(['1 log', '2 output', '3 log', '4 output', '5 done'])
+      expect(JSON.parse(events[2]!.data)).toMatchObject({ message: 'cache miss', level: 'warn' })
+      const id = JSON.parse(events[4]!.data).id as string
+      const resumed = await readEvents(await sse(`/stream/${id}`, { 'last-event-id': '2' }))
+      expect(resumed.map((e) => `${e.id} ${e.event}`)).toEqual(['3 log', '4 output', '5 done'])
+      const plain = await getJson(`/status/${id}`)
+      expect(plain).not.toHaveProperty('logs')
+      expect((await getJson(`/status/${id}?logs=1`)).logs.map((entry: { message: string; level: string }) => `${entry.level} ${entry.message}`)).toEqual([
+        'info loading weights',
+        'warn cache miss',
+      ])
+    })
+
+    for (const prefix of ['', '/v2/ep']) {
+      const openai = (apiKey = 'none', under = '') =>
+        new OpenAI({ apiKey, baseURL: `${base}${under}${prefix}/openai/v1`, maxRetries: 0 })
+
+      it(`serves the openai client: chat streamed and whole, completions, models (${prefix || '/'})`, async () => {
+        const client = openai()
+        let text = ''
+        for await (const chunk of await client.chat.completions.create({ model: 'conformance', messages: [{ role: 'user', content: 'hi' }], stream: true })) {
+          text += chunk.choices[0]?.delta.content ?? ''
+        }
+        expect(text).toBe('Hello, world')
+        const whole = await client.chat.completions.create({ model: 'conformance', messages: [{ role: 'user', content: 'hi' }] })
+        expect(whole.choices[0]?.message.content).toBe('Hello, world')
+        let completion = ''
+        for await (const piece of await client.completions.create({ model: 'conformance', prompt: 'say', stream: true })) completion += piece.choices[0]?.text ?? ''
+        expect(completion).toBe('Hello, world')
+        expect((await client.completions.create({ model: 'conformance', prompt: 'say' })).choices[0]?.text).toBe('Hello, world')
+        expect((await client.models.list()).data.map((model) => model.id)).toEqual(['conformance'])
+      })
+
+      it(`cancels the job of an openai client that breaks out of its stream, and its finally runs (${prefix || '/'})`, async () => {
+        const tag = `openai-${crypto.randomUUID()}`
+        const { data: stream, response } = await openai()
+          .chat.completions.create({ model: 'conformance', messages: [{ role: 'user', content: `forever:${tag}` }], stream: true })
+          .withResponse()
+        let seen = 0
+        for await (const _chunk of stream) if (++seen === 3) break
+        const id = response.headers.get('x-job-id')!
+        if (detectsDisconnect[name]) {
+          await expect.poll(async () => (await getJson(`/status/${id}`)).status, { timeout: 10_000 }).toBe('CANCELLED')
+          await expect.poll(async () => (await getJson(`/_probe/${tag}`)).finallyRan, { timeout: 10_000 }).toBeDefined()
+        }
+      })
+
+      it(`refuses a bad key to the openai client as AuthenticationError (${prefix || '/'})`, async () => {
+        await expect(openai('wrong', '/_keyed').models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
+        expect((await openai(CONFORMANCE_KEY, '/_keyed').models.list()).data).toHaveLength(1)
+      })
+    }
   })
 }

@@ -1,5 +1,5 @@
-// The conformance worker, its jobs in memory.
+// The conformance worker, its jobs in memory (and its keyed twin under /_keyed).
 import { serverless } from 'edgepod'
-import { conformanceConfig, withProbes } from './handler.ts'
+import { CONFORMANCE_KEY, conformanceConfig, withProbes } from './handler.ts'
 
-export default withProbes(serverless.start(conformanceConfig))
+export default withProbes(serverless.start(conformanceConfig), serverless.start({ ...conformanceConfig, apiKey: CONFORMANCE_KEY }))

@@ -169,6 +169,31 @@ describe('DurableStore', () => {
     expect(eventsOf(read)).toEqual([{ seq: done.seq, type: 'done', json: done.json }])
   })
 
+  it('reads back, after a restart, the log events of a job: in /status?logs=1 and its event stream, same seqs', async () => {
+    const storage = new MemoryStorage()
+    const first = await objectOn(storage, {
+      handler: async function* (job) {
+        job.log('loading, step 1')
+        yield 'a'
+        job.log('stuck', 'warn')
+        await new Promise(() => {})
+      },
+    })
+    const job = await first.worker.engine.submit({ input: {} })
+    await expect.poll(() => job.attempt.lastSeq).toBe(3)
+    const before = await (await first.worker.fetch(new Request(`http://x/status/${job.id}?logs=1`))).json()
+    await first.store.flush()
+    // The object restarts: a new engine on the same storage.
+    const second = await objectOn(storage, { handler: () => 'again' })
+    const after = await (await second.worker.fetch(new Request(`http://x/status/${job.id}?logs=1`))).json()
+    expect(after.logs).toEqual(before.logs)
+    expect(after.logs).toEqual([
+      { message: 'loading, step 1', level: 'info', time: expect.any(Number), seq: 1 },
+      { message: 'stuck', level: 'warn', time: expect.any(Number), seq: 3 },
+    ])
+    expect(eventsOf(second.store.jobs.read(job.id, 0)).map((e) => e.type)).toEqual(['log', 'output', 'log', 'done'])
+  })
+
   it('still shows in /status, after a restart, the progress a job reported before it', async () => {
     const storage = new MemoryStorage()
     const first = await objectOn(storage, {

@@ -16,7 +16,7 @@ export interface Destination {
 /** The first segment of each route of one job: `status`, `stream`, ... */
 const JOB_ROUTES = new Set(routes.filter((route) => route.path.endsWith('/:id')).map((route) => route.path.slice(1, -'/:id'.length)))
 /** The paths that submit a job, with their method. */
-const SUBMIT_ROUTES = new Set(routes.filter((route) => route.doc.jobRequest).flatMap((route) => route.methods.map((method) => `${method} ${route.path}`)))
+const SUBMIT_ROUTES = new Set(routes.filter((route) => route.submits).flatMap((route) => route.methods.map((method) => `${method} ${route.path}`)))
 
 /** Where `request` goes; undefined for a path no one outside may reach (the objects' own). */
 export function destinationOf(request: Request): Destination | undefined {

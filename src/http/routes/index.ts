@@ -5,8 +5,9 @@
  */
 import type { Route } from '../route.ts'
 import { jobRoutes } from './jobs.ts'
+import { openAIRoutes } from './openai.ts'
 import { streamRoutes } from './streams.ts'
 import { workerRoutes } from './worker.ts'
 
 /** Every route of the job API. */
-export const routes: readonly Route[] = [...jobRoutes, ...streamRoutes, ...workerRoutes]
+export const routes: readonly Route[] = [...jobRoutes, ...streamRoutes, ...workerRoutes, ...openAIRoutes]

@@ -37,6 +37,7 @@ export const streamRoutes: readonly Route[] = [
   {
     path: '/stream',
     methods: ['POST'],
+    submits: true,
     handler: ({ engine, options }) => async (c) => {
       const request = await jobRequestOf(c, options)
       const job = await engine.submit(request, { origin: 'stream', env: c.env, executionCtx: executionCtxOf(c) })

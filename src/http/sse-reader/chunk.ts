@@ -3,8 +3,12 @@
  * a bounded size, ending with the attempt's `done` when it is among them.
  * @module
  */
+import type { LogEventType } from '../../store/job-state.ts'
 import type { LogRead } from '../../store/store.ts'
 import { encodeFrame } from '../sse.ts'
+
+/** How an event becomes the text of its frame (edgepod's `id`/`event`/`data`, or OpenAI's `data:` alone); '' sends nothing. */
+export type FrameEncoder = (seq: number, type: LogEventType, json: string) => string
 
 /**
  * The most text put into one chunk, so one chunk stays a reasonable write: encoding a larger one
@@ -20,9 +24,12 @@ export class Chunk {
   /** The seq of the last event framed. */
   cursor: number
 
-  /** A chunk that goes on from `cursor`, the seq the reader has seen. */
-  constructor(cursor: number) {
+  readonly #encode: FrameEncoder
+
+  /** A chunk that goes on from `cursor`, the seq the reader has seen, its frames made by `encode`. */
+  constructor(cursor: number, encode: FrameEncoder = encodeFrame) {
     this.cursor = cursor
+    this.#encode = encode
   }
 
   /** True when no more frames belong in this chunk. */
@@ -39,7 +46,7 @@ export class Chunk {
     let index = Math.max(0, this.cursor + 1 - first)
     for (; index < jsons.length && !this.full; index++) {
       const type = types[index]!
-      this.text += encodeFrame(first + index, type, jsons[index]!)
+      this.text += this.#encode(first + index, type, jsons[index]!)
       this.cursor = first + index
       if (type === 'done') this.done = true
     }

@@ -10,6 +10,7 @@ import { isStoreUnavailable } from '../../errors.ts'
 import type { LogRead } from '../../store/store.ts'
 import { OPENING_COMMENT, PING_COMMENT } from '../sse.ts'
 import { Chunk, MAX_CHUNK_CHARS } from './chunk.ts'
+import type { FrameEncoder } from './chunk.ts'
 import { GATHER_TURNS, MAX_GATHER_TURNS, appendedSoon } from './gather.ts'
 import type { JobLog } from './job-log.ts'
 import { KeepAlive } from './keep-alive.ts'
@@ -25,6 +26,8 @@ export interface SSEStreamOptions {
   onOpen?: (() => void) | undefined
   /** Called once when the stream ends, however it ends: the reader left. */
   onClose?: (() => void) | undefined
+  /** How each event is framed. @default edgepod's frames: `id`, `event`, `data` */
+  encode?: FrameEncoder | undefined
 }
 
 /**
@@ -62,6 +65,7 @@ export function sseStreamOf(log: JobLog, options: SSEStreamOptions): ReadableStr
 class SSESource implements UnderlyingDefaultSource<Uint8Array> {
   readonly #log: JobLog
   readonly #onClose: (() => void) | undefined
+  readonly #encode: FrameEncoder | undefined
   readonly #keepAlive: KeepAlive
   readonly #watch: NewsWatch
   #cursor: number
@@ -75,6 +79,7 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
     this.#log = log
     this.#cursor = options.after
     this.#onClose = options.onClose
+    this.#encode = options.encode
     this.#keepAlive = new KeepAlive(options.keepAlive)
     this.#watch = new NewsWatch(log)
     options.onOpen?.()
@@ -130,7 +135,7 @@ class SSESource implements UnderlyingDefaultSource<Uint8Array> {
 
   /** Sends the events of `read`, and those that come within a few turns after, as one chunk. */
   async #sendFrom(controller: ReadableStreamDefaultController<Uint8Array>, first: LogRead): Promise<void> {
-    const chunk = new Chunk(this.#cursor)
+    const chunk = new Chunk(this.#cursor, this.#encode)
     let read = first
     let taken = chunk.add(read)
     for (let turns = GATHER_TURNS; taken && !chunk.full && (await appendedSoon(this.#watch, chunk.cursor, turns)); ) {
