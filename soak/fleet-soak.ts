@@ -20,6 +20,7 @@ import { openStreams, streamLoop } from './streams.ts'
 import { settleStorm, storm, StormBook, webhookReceiver } from './storm.ts'
 import { emptyFleetCounts, emptyTally, seededRandom } from './tally.ts'
 import type { SoakStats } from './worker.ts'
+import { warmUp } from './warm-up.ts'
 
 /** The deployment's name in Redis. */
 const PREFIX = 'soak'
@@ -58,19 +59,7 @@ export async function fleetSoak(options: SoakOptions): Promise<void> {
 
     log(`warming up ${options.fleet} members: ${fleet.live.map((member) => member.url).join(' ')}`)
     const warm = { ...emptyTally(), fleet: emptyFleetCounts() }
-    let warming = true
-    const warmStreams = Array.from({ length: 50 }, () =>
-      streamLoop(targets, { ...streamPlan, input: { count: 20, pauseMs: 1 }, ttl: 1_000 }, warm, random, () => !warming)
-    )
-    const warmBook = new StormBook({ ...stormPlan, input: { count: 5, pauseMs: 1 }, ttl: 1_000 }, warm)
-    const warmReceiver = await webhookReceiver(warmBook)
-    const warmStorm = storm(targets, warmReceiver.url, warmBook, random, () => !warming)
-    await sleep(1_000 * options.warmup)
-    warming = false
-    await Promise.all([...warmStreams, warmStorm])
-    await statsOnce(idle, 30_000)
-    await settleStorm(targets, warmBook, 30_000)
-    warmReceiver.close()
+    await warmUp(targets, options, warm, random, () => statsOnce(idle, 30_000))
     await statsOnce(noJobs, 30_000)
     const redisBaseline = await redisOnceJobsExpired(redis, PREFIX, 30_000)
     const baseline = await targets.stats()

@@ -19,6 +19,7 @@ import { emptyTally, jsonOf, seededRandom } from './tally.ts'
 import { oneServer } from './targets.ts'
 import type { SoakStats } from './worker.ts'
 import { soakVerdict } from './verdict.ts'
+import { warmUp } from './warm-up.ts'
 
 /** Runs the single-process soak; sets the exit code from its verdict. */
 export async function singleSoak(options: SoakOptions): Promise<void> {
@@ -52,21 +53,7 @@ export async function singleSoak(options: SoakOptions): Promise<void> {
 
     log(`warming up ${server.url}`)
     const warm = emptyTally()
-    let warming = true
-    const warmStreams = Array.from({ length: 50 }, () =>
-      streamLoop(targets, { ...streamPlan, input: { count: 20, pauseMs: 1 }, ttl: 1_000 }, warm, random, () => !warming)
-    )
-    const warmBook = new StormBook({ ...stormPlan, input: { count: 5, pauseMs: 1 }, ttl: 1_000 }, warm)
-    const warmReceiver = await webhookReceiver(warmBook)
-    const warmStorm = storm(targets, warmReceiver.url, warmBook, random, () => !warming)
-    await sleep(1_000 * options.warmup)
-    warming = false
-    await Promise.all([...warmStreams, warmStorm])
-    // The warm-up's jobs end after its storm stops: their webhooks must land before the receiver
-    // goes, or the worker is still retrying them (a timer each) when the baseline is taken.
-    await statsOnce(idle, 30_000)
-    await settleStorm(targets, warmBook, 30_000)
-    warmReceiver.close()
+    await warmUp(targets, options, warm, random, () => statsOnce(idle, 30_000))
     const baseline = await statsOnce(noJobs, 30_000)
 
     log(`load: ${streams} streams and a /run storm for ${options.duration} s`)

@@ -26,3 +26,23 @@ export function sseDataOf(onData: (data: string) => void): (text: string) => voi
     }
   }
 }
+
+/** A response body read as text pieces: Node's `IncomingMessage`, or anything alike. */
+export interface TextResponse {
+  setEncoding(encoding: 'utf8'): unknown
+  on(event: 'data', listener: (text: string) => void): unknown
+  once(event: 'end' | 'error', listener: (error?: unknown) => void): unknown
+}
+
+/**
+ * Reads `response` to its end, calling `onText` with each piece and the wall-clock time it arrived
+ * (taken on 'data', not through an async iterator: no promise between the socket and the clock).
+ */
+export function readArrivals(response: TextResponse, now: () => number, onText: (text: string, arrived: number) => void): Promise<void> {
+  response.setEncoding('utf8')
+  return new Promise<void>((resolve, reject) => {
+    response.on('data', (text: string) => onText(text, now()))
+    response.once('end', () => resolve())
+    response.once('error', reject)
+  })
+}

@@ -11,7 +11,7 @@ import type { VariantName } from '../hosts/load-variant.ts'
 import { edgepodVariants } from '../hosts/load-variant.ts'
 import { readStream, send, streamTargetOf, textOf } from '../lib/http.ts'
 import { processTree, sampleRss, startCpuMeter, treeRss } from '../lib/proc.ts'
-import { sseDataOf } from '../lib/sse-data.ts'
+import { readArrivals, sseDataOf } from '../lib/sse-data.ts'
 import { median, percentile } from '../lib/stats.ts'
 import type { WorkloadEvent, WorkloadParams } from '../workload.ts'
 import { wallClock } from '../workload.ts'
@@ -33,15 +33,9 @@ async function readStamped(url: string, variant: VariantName, params: WorkloadPa
     // The done event has no stamp.
     if (event.at !== undefined) delays.push(arrived - event.at)
   })
-  response.setEncoding('utf8')
-  await new Promise<void>((resolve, reject) => {
-    // On 'data' rather than through an async iterator: no promise between the socket and the clock.
-    response.on('data', (text: string) => {
-      arrived = wallClock()
-      onText(text)
-    })
-    response.once('end', resolve)
-    response.once('error', reject)
+  await readArrivals(response, wallClock, (text, at) => {
+    arrived = at
+    onText(text)
   })
   return delays
 }

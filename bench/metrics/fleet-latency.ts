@@ -13,7 +13,7 @@
 import { fleetVariant } from '../hosts/load-variant.ts'
 import type { FleetMember } from '../lib/fleet.ts'
 import { openJobStream, submitJob } from '../lib/job-api.ts'
-import { sseDataOf } from '../lib/sse-data.ts'
+import { readArrivals, sseDataOf } from '../lib/sse-data.ts'
 import { median, percentile } from '../lib/stats.ts'
 import type { WorkloadEvent } from '../workload.ts'
 import { wallClock } from '../workload.ts'
@@ -44,15 +44,9 @@ async function readStamped(owner: FleetMember, reader: FleetMember, events: numb
     if (event.at < opened) reading.replayed++
     else reading.delays.push(arrived - event.at)
   })
-  response.setEncoding('utf8')
-  await new Promise<void>((resolve, reject) => {
-    // Read on 'data' rather than through an async iterator: no promise between the socket and the clock.
-    response.on('data', (text: string) => {
-      arrived = wallClock()
-      onText(text)
-    })
-    response.once('end', resolve)
-    response.once('error', reject)
+  await readArrivals(response, wallClock, (text, at) => {
+    arrived = at
+    onText(text)
   })
   if (reading.delays.length + reading.replayed !== events) throw new Error(`fleet-latency: ${reading.delays.length + reading.replayed} events of ${events}`)
   return reading
