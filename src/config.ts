@@ -10,6 +10,8 @@ import type { EngineOptions } from './engine/engine.ts'
 import type { AppOptions } from './http/route.ts'
 import type { CorsOptions } from './http/cors.ts'
 import { checkCorsOptions } from './http/cors.ts'
+import { checkConfigKeys } from './config-keys.ts'
+import type { RunPodIgnoredOptions } from './config-keys.ts'
 import type { WebhookOptions } from './engine/webhook.ts'
 import { decodeWebhookSecret } from './engine/webhook-signature.ts'
 import { DEFAULTS } from './limits.ts'
@@ -46,7 +48,8 @@ type AggregateOptionOf<TAggregate, TReduced> = TAggregate & ('array' | 'concat' 
  * infer, so that the worker's types follow the config: `TRequestInput` is the schema's input type
  * (what a request sends, before defaults and transforms), `TAggregate`, `TReturnAggregateStream`
  * and `TReturnAggregateStreamRunPod` the options' own (literal) types, and `TReduced` a reducer's
- * result. Left `unknown`, each option takes what it always took.
+ * result. Left `unknown`, each option takes what it always took. RunPod's keys that edgepod has
+ * no use for are accepted with a warning (see {@link RunPodIgnoredOptions}); any other key is refused.
  */
 export interface WorkerConfig<
   TInput = any,
@@ -57,9 +60,15 @@ export interface WorkerConfig<
   TReduced = unknown,
   TReturnAggregateStream = unknown,
   TReturnAggregateStreamRunPod = unknown,
-> {
+> extends RunPodIgnoredOptions {
   /** The handler every job runs. */
   handler: Handler<TInput, TEnv, TResult>
+  /**
+   * Runs once before the first job (load a model, open a pool), started by the worker's first
+   * request, with its env. While it runs, `GET /ping` answers 204 and jobs wait in the queue; once
+   * it resolves, 200. If it throws, `/ping` answers 503 `setup_failed` and every job fails with its error.
+   */
+  setup?: ((env: TEnv) => void | Promise<void>) | undefined
   /**
    * A Standard Schema validator (zod, valibot, arktype, ...) for `input`: a request whose input fails
    * it is answered 400 `invalid_input` with the issues, before any job exists, and `job.input` is
@@ -166,8 +175,13 @@ function wholeOrInfinity(name: string, value: number | undefined, fallback: numb
   return value
 }
 
-/** Applies defaults and aliases; throws a `TypeError` naming the option for a bad value. */
+/**
+ * Applies defaults and aliases; throws a `TypeError` naming the option for a bad value or an
+ * unknown key, and warns once for each of RunPod's keys that edgepod ignores.
+ */
 export function resolveConfig(config: WorkerConfig): ResolvedConfig {
+  // Keys first: `handlr` is better answered with "did you mean handler" than "needs a handler".
+  if (typeof config === 'object' && config !== null) checkConfigKeys(config)
   if (typeof config?.handler !== 'function') {
     throw new TypeError('edgepod: serverless.start needs a handler function: serverless.start({ handler })')
   }
@@ -219,6 +233,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       maxQueue: wholeOrInfinity('maxQueue', config.maxQueue, DEFAULTS.maxQueue),
       exposeErrorStack,
       workerId: config.workerId,
+      setup: config.setup as EngineOptions['setup'],
     },
     app: {
       keepAlive: positive('keepAlive', config.keepAlive, DEFAULTS.keepAlive),

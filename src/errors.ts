@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'queue_full'
   | 'store_unavailable'
+  | 'setup_failed'
   | 'internal'
 
 /**

@@ -23,11 +23,15 @@ export interface JobPolicy {
   lowPriority?: boolean | undefined
 }
 
-/** The body of `/run`, `/runsync` and `POST /stream`. */
+/** The body of `/run`, `/runsync` and `POST /stream`, and what the client's `run`, `runSync` and `stream` take. */
 export interface JobRequest<TInput = unknown> {
+  /** The handler's `job.input`. */
   input: TInput
+  /** A URL that receives the job's status object on every terminal status. */
   webhook?: string | undefined
+  /** `executionTimeout`, `ttl` and `lowPriority` for this job. */
   policy?: JobPolicy | undefined
+  /** Passed to the handler as `job.s3Config`. */
   s3Config?: Record<string, unknown> | undefined
 }
 
@@ -137,7 +141,11 @@ export interface JobStatusObject<TOutput = unknown> {
 /** The answer of `GET /health`, RunPod's shape. */
 export interface HealthReport {
   jobs: { completed: number; failed: number; inProgress: number; inQueue: number; retried: number }
-  workers: { idle: number; running: number }
+  /**
+   * This process's slots (`idle`, `running`; a fleet's are summed), and, as RunPod's SDK names them,
+   * whether this process is `initializing` (its `setup` runs) or `ready`, and `throttled` (never here).
+   */
+  workers: { idle: number; running: number; initializing?: number; ready?: number; throttled?: number }
 }
 
 /** True for the four statuses after which a job never changes. */

@@ -197,7 +197,7 @@ async function tcpProxy(port: number, options: { cutAfter?: number; cuts?: numbe
 describe('the client methods', () => {
   it('runs a job, reads its status, and sends the key on every request', async () => {
     const before = requests.length
-    const job = await client.run({ count: 2 })
+    const job = await client.run({ input: { count: 2 } })
     expect(job).toEqual({ id: expect.any(String), status: 'IN_QUEUE' })
     await expect.poll(async () => (await client.status(job.id)).status).toBe('COMPLETED')
     expect(await client.status(job.id)).toMatchObject({ id: job.id, status: 'COMPLETED', output: [0, 1] })
@@ -207,13 +207,27 @@ describe('the client methods', () => {
   })
 
   it('passes the policy to the job: its executionTimeout ends it TIMED_OUT', async () => {
-    const done = await client.runSync({ count: 1, hang: true }, { policy: { executionTimeout: 50 } })
+    const done = await client.runSync({ input: { count: 1, hang: true }, policy: { executionTimeout: 50 } })
     expect(done).toMatchObject({ status: 'TIMED_OUT', output: [0] })
+    const queued = await client.run({ input: { count: 1, hang: true }, policy: { executionTimeout: 50 } })
+    await expect.poll(async () => (await client.status(queued.id)).status).toBe('TIMED_OUT')
+  })
+
+  it('refuses a bare input at the call, naming the fix, and sends nothing: it never nests as job.input.input', () => {
+    const before = requests.length
+    const bare = { count: 1 } as never
+    expect(() => client.run(bare)).toThrow(new TypeError(
+      "edgepod client: client.run takes a job request { input, webhook?, policy?, s3Config? }, and this object has no input: to send it as the job's input, call client.run({ input: yourObject })"
+    ))
+    expect(() => client.runSync(bare)).toThrow(TypeError)
+    expect(() => client.stream(bare)).toThrow(TypeError)
+    expect(() => client.run('three' as never)).toThrow('not a string: call client.run({ input: … })')
+    expect(requests.length).toBe(before)
   })
 
   it('runSync answers the final status object, or the non-final one when wait passes first', async () => {
-    expect(await client.runSync({ count: 3 })).toMatchObject({ status: 'COMPLETED', output: [0, 1, 2] })
-    const pending = await client.runSync({ count: 1, hang: true }, { wait: 20 })
+    expect(await client.runSync({ input: { count: 3 } })).toMatchObject({ status: 'COMPLETED', output: [0, 1, 2] })
+    const pending = await client.runSync({ input: { count: 1, hang: true } }, { wait: 20 })
     expect(['IN_QUEUE', 'IN_PROGRESS']).toContain(pending.status)
     expect(requestsTo('/runsync').at(-1)?.search).toBe('?wait=20')
     const cancelled = await client.cancel(pending.id)
@@ -222,12 +236,12 @@ describe('the client methods', () => {
   })
 
   it('retries a FAILED job under the same id, and a COMPLETED one is a typed 409', async () => {
-    const failed = await client.runSync({ count: 1, fail: 'boom' })
+    const failed = await client.runSync({ input: { count: 1, fail: 'boom' } })
     expect(failed).toMatchObject({ status: 'FAILED', error: 'boom' })
     expect(await client.retry(failed.id)).toEqual({ id: failed.id, status: 'IN_QUEUE' })
     await expect.poll(async () => (await client.status(failed.id)).status).toBe('FAILED')
 
-    const completed = await client.runSync({ count: 1 })
+    const completed = await client.runSync({ input: { count: 1 } })
     const error = await rejectionOf(() => client.retry(completed.id))
     expect(error).toBeInstanceOf(EdgepodHttpError)
     expect(error).toMatchObject({ status: 409, code: 'invalid_state' })
@@ -238,10 +252,10 @@ describe('the client methods', () => {
     expect(health).toMatchObject({ jobs: { completed: expect.any(Number), inQueue: expect.any(Number) }, workers: { idle: expect.any(Number) } })
 
     const slim = createClient({ baseUrl: narrow.url })
-    const busy = await slim.run({ count: 1, hang: true })
+    const busy = await slim.run({ input: { count: 1, hang: true } })
     cleanups.push(() => void slim.cancel(busy.id))
     await expect.poll(async () => (await slim.status(busy.id)).status).toBe('IN_PROGRESS')
-    const queued = [await slim.run({ count: 1 }), await slim.run({ count: 1 })]
+    const queued = [await slim.run({ input: { count: 1 } }), await slim.run({ input: { count: 1 } })]
     expect(await slim.purgeQueue()).toEqual({ removed: 2, status: 'completed' })
     await slim.cancel(busy.id)
     for (const { id } of queued) expect((await slim.status(id)).status).toBe('CANCELLED')
@@ -255,7 +269,7 @@ describe('the client methods', () => {
     expect(unauthorized).toMatchObject({ status: 401, code: 'unauthorized', name: 'EdgepodHttpError' })
 
     await expect(client.status('no-such-job')).rejects.toMatchObject({ status: 404, code: 'job_not_found' })
-    await expect(client.run(undefined as unknown as Input)).rejects.toMatchObject({ status: 400, code: 'missing_input' })
+    await expect(client.run({ input: undefined as unknown as Input })).rejects.toMatchObject({ status: 400, code: 'missing_input' })
     // A stream of an unknown job is refused at once, not retried.
     await expect(collect(client.stream('no-such-job'))).rejects.toMatchObject({ status: 404, code: 'job_not_found' })
 
@@ -269,7 +283,7 @@ describe('the client methods', () => {
 
   it('works under a RunPod-style endpoint URL, /v2/<endpoint>', async () => {
     const v2 = createClient<Typed>({ baseUrl: `${server.url}/v2/my-endpoint/`, apiKey: API_KEY })
-    const { id } = await v2.run({ count: 2 })
+    const { id } = await v2.run({ input: { count: 2 } })
     expect(await collect(v2.stream(id))).toEqual([0, 1])
     expect(requestsTo('/v2/my-endpoint/run')).toHaveLength(1)
     expect(requestsTo(`/v2/my-endpoint/stream/${id}`)).toHaveLength(1)
@@ -285,7 +299,7 @@ describe('the client methods', () => {
     expectTypeOf(client.stream('id')).toEqualTypeOf<JobStream<number>>()
     expectTypeOf(createClient({ baseUrl: server.url }).stream('id')).toEqualTypeOf<JobStream<unknown>>()
     // @ts-expect-error count is a number
-    const wrong = () => client.run({ count: 'three' })
+    const wrong = () => client.run({ input: { count: 'three' } })
     expect(wrong).toBeTypeOf('function')
   })
 })
@@ -302,7 +316,7 @@ describe('client.stream', () => {
   })
 
   it('streams a job by id from its first output, and resumes after a lastEventId', async () => {
-    const { id } = await client.run({ count: 4, delay: 10 })
+    const { id } = await client.run({ input: { count: 4, delay: 10 } })
     expect(await collect(client.stream(id))).toEqual([0, 1, 2, 3])
     expect(await collect(client.stream(id, { lastEventId: 2 }))).toEqual([2, 3])
     expect(requestsTo(streamPath(id)).map((r) => [r.accept, r.lastEventId])).toEqual([
@@ -312,9 +326,9 @@ describe('client.stream', () => {
   })
 
   it('after done (204), settles from /status: nothing for COMPLETED, the typed error for FAILED', async () => {
-    const completed = await client.runSync({ count: 2 })
+    const completed = await client.runSync({ input: { count: 2 } })
     expect(await collect(client.stream(completed.id, { lastEventId: 3 }))).toEqual([])
-    const failed = await client.runSync({ count: 1, fail: 'late' })
+    const failed = await client.runSync({ input: { count: 1, fail: 'late' } })
     const error = await rejectionOf(() => collect(client.stream(failed.id, { lastEventId: 2 })))
     expect(error).toBeInstanceOf(EdgepodJobError)
     expect(error).toMatchObject({ status: 'FAILED', error: 'late', jobId: failed.id })
@@ -357,7 +371,7 @@ describe('client.stream', () => {
   })
 
   it('resumes after a lastEventId that is a log line: nothing twice, and a line has its time', async () => {
-    const done = await client.runSync({ count: 2, logs: true })
+    const done = await client.runSync({ input: { count: 2, logs: true } })
     // Events: log 1, output 2, log 3, output 4, log 5, done 6.
     const lines: JobLog[] = []
     expect(await collect(client.stream(done.id, { lastEventId: 3, onLog: (line) => lines.push(line) }))).toEqual([1])
@@ -366,7 +380,7 @@ describe('client.stream', () => {
   })
 
   it('reads the recent log lines with status(id, { logs: true }), and the plain status without them', async () => {
-    const done = await client.runSync({ count: 2, logs: true })
+    const done = await client.runSync({ input: { count: 2, logs: true } })
     const plain = await client.status(done.id)
     expect(plain).not.toHaveProperty('logs')
     const withLogs = await client.status(done.id, { logs: true })
@@ -395,7 +409,7 @@ describe('client.stream', () => {
   })
 
   it('throws EdgepodJobError for CANCELLED', async () => {
-    const { id } = await client.run({ count: 1, hang: true })
+    const { id } = await client.run({ input: { count: 1, hang: true } })
     const error = await rejectionOf(async () => {
       for await (const output of client.stream(id)) {
         expect(output).toBe(0)
@@ -433,7 +447,7 @@ describe('client.stream resuming', () => {
   })
 
   it('gives up with EdgepodConnectionError after the retry attempts, saying where it was', async () => {
-    const { id } = await client.run({ count: 1, hang: true })
+    const { id } = await client.run({ input: { count: 1, hang: true } })
     const proxy = await tcpProxy(server.port, { cutAfter: 1, cuts: Infinity })
     const flaky = createClient({ baseUrl: proxy.url, apiKey: API_KEY })
     const error = await rejectionOf(() => collect(flaky.stream(id, { retry: { attempts: 2, initialDelay: 10 } })))
@@ -475,7 +489,7 @@ describe('stopping a stream', () => {
   })
 
   it('break out of a stream by id closes the connection but does not cancel the job', async () => {
-    const { id } = await client.run({ count: 1, hang: true })
+    const { id } = await client.run({ input: { count: 1, hang: true } })
     const proxy = await tcpProxy(server.port)
     const proxied = createClient({ baseUrl: proxy.url, apiKey: API_KEY })
     for await (const output of proxied.stream(id)) if (output === 0) break
@@ -500,7 +514,7 @@ describe('stopping a stream', () => {
   })
 
   it('return() while next() waits ends both at once and closes the connection', async () => {
-    const { id } = await client.run({ count: 1, hang: true })
+    const { id } = await client.run({ input: { count: 1, hang: true } })
     const proxy = await tcpProxy(server.port)
     const stream = createClient({ baseUrl: proxy.url, apiKey: API_KEY }).stream(id)
     expect(await stream.next()).toEqual({ done: false, value: 0 })
@@ -533,7 +547,7 @@ describe('client.stream polling', () => {
   })
 
   it('falls back to polling when an SSE request is answered with JSON (a proxy that drops Accept)', async () => {
-    const { id } = await client.run({ count: 4, delay: 40 })
+    const { id } = await client.run({ input: { count: 4, delay: 40 } })
     const behindProxy = createClient<Typed>({ baseUrl: `${server.url}/v2/json-only`, apiKey: API_KEY })
     expect(await collect(behindProxy.stream(id))).toEqual([0, 1, 2, 3])
     const seen = requestsTo(`/v2/json-only/stream/${id}`)

@@ -12,7 +12,7 @@ import { serverless as cloudflare } from '../adapter/cloudflare-workers/index.ts
 import { serverless } from '../index.ts'
 import type { Job, Worker } from '../index.ts'
 import { createClient } from './index.ts'
-import type { ClientOf, EdgepodClient, InputOf, JobLog, JobLogEntry, JobStatusObject, JobStream, LogLevel, OutputOf, ResultOf } from './index.ts'
+import type { ClientOf, EdgepodClient, InputOf, JobLog, JobLogEntry, JobRequest, JobStatusObject, JobStream, LogLevel, OutputOf, ResultOf } from './index.ts'
 
 const baseUrl = 'http://127.0.0.1:8000'
 
@@ -36,18 +36,18 @@ describe('the input a client sends is the schema input type, the handler gets it
     expectTypeOf<InputOf<typeof worker>>().toEqualTypeOf<{ prompt: string; maxTokens: number }>()
 
     const client = createClient<typeof worker>({ baseUrl })
-    void client.run({ prompt: 'hi' })
-    void client.runSync({ prompt: 'hi' }, { wait: 1000 })
-    void client.run({ prompt: 'hi', maxTokens: 16 })
+    void client.run({ input: { prompt: 'hi' } })
+    void client.runSync({ input: { prompt: 'hi' } }, { wait: 1000 })
+    void client.run({ input: { prompt: 'hi', maxTokens: 16 } })
     expectTypeOf(client.stream({ input: { prompt: 'hi' } })).toEqualTypeOf<JobStream<string>>()
     // @ts-expect-error prompt is required
-    void client.run({})
+    void client.run({ input: {} })
     // @ts-expect-error prompt is required
-    void client.runSync({ maxTokens: 16 })
+    void client.runSync({ input: { maxTokens: 16 } })
     // @ts-expect-error prompt is required
     void client.stream({ input: {} })
     // @ts-expect-error maxTokens is a number
-    void client.run({ prompt: 'hi', maxTokens: '16' })
+    void client.run({ input: { prompt: 'hi', maxTokens: '16' } })
   })
 
   test('zod: a transform takes its input type on the client and its output type in the handler', () => {
@@ -60,9 +60,9 @@ describe('the input a client sends is the schema input type, the handler gets it
     })
     expectTypeOf<InputOf<typeof worker>>().toEqualTypeOf<{ words: string }>()
     const client = createClient<typeof worker>({ baseUrl })
-    void client.run({ words: 'a b c' })
+    void client.run({ input: { words: 'a b c' } })
     // @ts-expect-error the client sends the text, the schema splits it
-    void client.run({ words: ['a', 'b', 'c'] })
+    void client.run({ input: { words: ['a', 'b', 'c'] } })
   })
 
   test('valibot: optional, and optional with a default', () => {
@@ -74,10 +74,10 @@ describe('the input a client sends is the schema input type, the handler gets it
     })
     expectTypeOf<InputOf<typeof worker>>().toEqualTypeOf<{ prompt: string; tag?: string | undefined; count?: number | undefined }>()
     const client = createClient<typeof worker>({ baseUrl })
-    void client.run({ prompt: 'hi' })
+    void client.run({ input: { prompt: 'hi' } })
     void client.stream({ input: { prompt: 'hi', count: 2 } })
     // @ts-expect-error prompt is required
-    void client.runSync({ count: 2 })
+    void client.runSync({ input: { count: 2 } })
   })
 
   test('arktype: optional, and a default', () => {
@@ -90,10 +90,10 @@ describe('the input a client sends is the schema input type, the handler gets it
     })
     expectTypeOf<InputOf<typeof worker>['count']>().toEqualTypeOf<number | undefined>()
     const client = createClient<typeof worker>({ baseUrl })
-    void client.run({ prompt: 'hi' })
-    void client.runSync({ prompt: 'hi', tag: 'a', count: 1 })
+    void client.run({ input: { prompt: 'hi' } })
+    void client.runSync({ input: { prompt: 'hi', tag: 'a', count: 1 } })
     // @ts-expect-error prompt is required
-    void client.run({ tag: 'a' })
+    void client.run({ input: { tag: 'a' } })
     // @ts-expect-error count is a number
     void client.stream({ input: { prompt: 'hi', count: 'five' } })
   })
@@ -102,11 +102,44 @@ describe('the input a client sends is the schema input type, the handler gets it
     const annotated = serverless.start({ handler: (job: Job<{ n: number }>) => job.input.n })
     expectTypeOf<InputOf<typeof annotated>>().toEqualTypeOf<{ n: number }>()
     // @ts-expect-error n is required
-    void createClient<typeof annotated>({ baseUrl }).run({})
+    void createClient<typeof annotated>({ baseUrl }).run({ input: {} })
 
     const loose = serverless.start({ handler: (job) => String(job.input) })
     expectTypeOf<InputOf<typeof loose>>().toBeAny()
-    void createClient<typeof loose>({ baseUrl }).run({ anything: true })
+    void createClient<typeof loose>({ baseUrl }).run({ input: { anything: true } })
+  })
+})
+
+describe('run, runSync and stream take one job request, as RunPod\'s JS SDK does', () => {
+  const worker = serverless.start({ schema: z.object({ prompt: z.string() }), handler: tokens })
+  const client = createClient<typeof worker>({ baseUrl })
+
+  test('the same JobRequest, its input typed from the worker', () => {
+    expectTypeOf(client.run).parameter(0).toEqualTypeOf<JobRequest<{ prompt: string }>>()
+    expectTypeOf(client.runSync).parameter(0).toEqualTypeOf<JobRequest<{ prompt: string }>>()
+    expectTypeOf(client.stream).parameter(0).toEqualTypeOf<string | JobRequest<{ prompt: string }>>()
+    const request = { input: { prompt: 'hi' }, webhook: 'https://example.com/hook', policy: { executionTimeout: 1000, lowPriority: true }, s3Config: {} }
+    void client.run(request)
+    void client.runSync(request, { wait: 1000 })
+    void client.stream(request, { poll: true })
+  })
+
+  test('a bare input is a type error, not a request whose input is nested', () => {
+    // @ts-expect-error the input goes in { input }
+    void client.run({ prompt: 'hi' })
+    // @ts-expect-error the input goes in { input }
+    void client.runSync({ prompt: 'hi' })
+    // @ts-expect-error the input goes in { input }
+    void client.stream({ prompt: 'hi' })
+    // @ts-expect-error a string is a job id for stream alone
+    void client.run('hi')
+    const untyped = createClient({ baseUrl })
+    // @ts-expect-error untyped, the request still needs its input
+    void untyped.run({ prompt: 'hi' })
+    // @ts-expect-error the request's fields are not options
+    void client.run({ input: { prompt: 'hi' } }, { webhook: 'https://example.com/hook' })
+    // @ts-expect-error the request's fields are not options
+    void client.runSync({ input: { prompt: 'hi' } }, { policy: { ttl: 1000 } })
   })
 })
 
@@ -116,7 +149,7 @@ describe('runSync, status and cancel answer the job result type', () => {
     type Status = JobStatusObject<{ doubled: number }>
     expectTypeOf<ResultOf<typeof worker>>().toEqualTypeOf<{ doubled: number }>()
     const client = createClient<typeof worker>({ baseUrl })
-    expectTypeOf(client.runSync({ n: 1 })).resolves.toEqualTypeOf<Status>()
+    expectTypeOf(client.runSync({ input: { n: 1 } })).resolves.toEqualTypeOf<Status>()
     expectTypeOf(client.status('id')).resolves.toEqualTypeOf<Status>()
     expectTypeOf(client.cancel('id')).resolves.toEqualTypeOf<Status>()
     // The job's one output is the same value.
@@ -149,7 +182,7 @@ describe('runSync, status and cancel answer the job result type', () => {
     const worker = serverless.start({ handler: tokens })
     expectTypeOf<ResultOf<typeof worker>>().toEqualTypeOf<[]>()
     const client = createClient<typeof worker>({ baseUrl })
-    expectTypeOf(client.runSync(undefined)).resolves.toEqualTypeOf<JobStatusObject<[]>>()
+    expectTypeOf(client.runSync({ input: undefined })).resolves.toEqualTypeOf<JobStatusObject<[]>>()
     expectTypeOf(client.stream('id')).toEqualTypeOf<JobStream<string>>()
     const none = serverless.start({ handler: tokens, aggregate: 'none' })
     expectTypeOf<ResultOf<typeof none>>().toEqualTypeOf<[]>()
@@ -167,11 +200,11 @@ describe('runSync, status and cancel answer the job result type', () => {
     expectTypeOf<ResultOf<typeof snake>>().toEqualTypeOf<string[]>()
     expectTypeOf<ResultOf<typeof array>>().toEqualTypeOf<string[]>()
     const client = createClient<typeof camel>({ baseUrl })
-    expectTypeOf(client.runSync(undefined)).resolves.toEqualTypeOf<JobStatusObject<string[]>>()
+    expectTypeOf(client.runSync({ input: undefined })).resolves.toEqualTypeOf<JobStatusObject<string[]>>()
     expectTypeOf(client.status('id')).resolves.toEqualTypeOf<JobStatusObject<string[]>>()
     expectTypeOf(client.cancel('id')).resolves.toEqualTypeOf<JobStatusObject<string[]>>()
     // @ts-expect-error the output is the array of outputs, not one output
-    expectTypeOf(client.runSync(undefined)).resolves.toEqualTypeOf<JobStatusObject<string>>()
+    expectTypeOf(client.runSync({ input: undefined })).resolves.toEqualTypeOf<JobStatusObject<string>>()
   })
 
   test("returnAggregateStream comes before return_aggregate_stream, as `??` reads them", () => {
@@ -203,7 +236,7 @@ describe('runSync, status and cancel answer the job result type', () => {
     })
     expectTypeOf<ResultOf<typeof worker>>().toEqualTypeOf<{ text: string; logprob: number }>()
     expectTypeOf<OutputOf<typeof worker>>().toEqualTypeOf<{ token: string; logprob: number }>()
-    expectTypeOf(createClient<typeof worker>({ baseUrl }).runSync(undefined)).resolves.toEqualTypeOf<JobStatusObject<{ text: string; logprob: number }>>()
+    expectTypeOf(createClient<typeof worker>({ baseUrl }).runSync({ input: undefined })).resolves.toEqualTypeOf<JobStatusObject<{ text: string; logprob: number }>>()
   })
 
   test('aggregate takes precedence over returnAggregateStream, as at runtime', () => {
@@ -270,7 +303,7 @@ describe('typed and untyped status objects mix', () => {
 
   test('an untyped client, or a worker type without a result, answers unknown', () => {
     const client = createClient({ baseUrl })
-    expectTypeOf(client.runSync({ anything: 1 })).resolves.toEqualTypeOf<JobStatusObject>()
+    expectTypeOf(client.runSync({ input: { anything: 1 } })).resolves.toEqualTypeOf<JobStatusObject>()
     expectTypeOf(client.stream('id')).toEqualTypeOf<JobStream<unknown>>()
     type Typed = { readonly '~types'?: { input: { n: number }; output: number } }
     expectTypeOf<ClientOf<Typed>>().toEqualTypeOf<EdgepodClient<{ n: number }, number, unknown>>()

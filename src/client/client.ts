@@ -2,33 +2,25 @@
  * `createClient`: RunPod's job API, as an edgepod worker serves it, behind typed methods.
  * @module
  */
-import { createTransport, jobPath, jobRequestBody } from './http.ts'
+import { createTransport, jobPath } from './http.ts'
+import { checkCallOptions, jobRequestBody } from './request.ts'
 import { openStream } from './stream.ts'
-import type {
-  AnyWorker,
-  ClientOf,
-  ClientOptions,
-  HealthReport,
-  JobRef,
-  JobStatusObject,
-  PurgeResult,
-  ResultOf,
-  RunOptions,
-  StreamRequest,
-} from './types.ts'
+import type { AnyWorker, ClientOf, ClientOptions, HealthReport, JobRef, JobStatusObject, PurgeResult, ResultOf } from './types.ts'
 
 /**
  * Makes a client for the worker at `options.baseUrl`. Every method sends `Authorization: Bearer`
  * when `apiKey` is set, and throws {@link EdgepodHttpError} for a non-2xx answer. Pass the
  * worker's type (`typeof worker`, a type-only import) to type inputs (the schema's input type),
- * stream outputs, and the `output` of status objects (see {@link ResultOf}).
+ * stream outputs, and the `output` of status objects (see {@link ResultOf}). `run`, `runSync` and
+ * `stream` take the same job request, `{ input, webhook?, policy?, s3Config? }`, as RunPod's JS
+ * SDK does; anything else (a bare input) is a `TypeError` at the call.
  * @example
  * ```ts
  * import { createClient } from 'edgepod/client'
  * import type worker from './worker.ts'
  *
  * const client = createClient<typeof worker>({ baseUrl: 'http://127.0.0.1:8000', apiKey: 'sk-…' })
- * const { id } = await client.run({ prompt: 'hi' })
+ * const { id } = await client.run({ input: { prompt: 'hi' } })
  * console.log(await client.status(id))
  * for await (const token of client.stream({ input: { prompt: 'hi' } })) console.log(token)
  * ```
@@ -37,19 +29,22 @@ export function createClient<TWorker = AnyWorker>(options: ClientOptions): Clien
   const transport = createTransport(options)
   // The server's answers are trusted to be the worker's, as `stream` trusts its outputs to be.
   type Status = JobStatusObject<ResultOf<TWorker>>
-  const body = (input: unknown, run: RunOptions | undefined) =>
-    jobRequestBody({ input, webhook: run?.webhook, policy: run?.policy, s3Config: run?.s3Config } as StreamRequest)
 
   return {
-    run: (input, run) => transport.json<JobRef>({ method: 'POST', path: '/run', body: body(input, run), signal: run?.signal }),
-    runSync: (input, run) =>
-      transport.json<Status>({
+    run: (request, call) => {
+      checkCallOptions('run', call)
+      return transport.json<JobRef>({ method: 'POST', path: '/run', body: jobRequestBody('run', request), signal: call?.signal })
+    },
+    runSync: (request, call) => {
+      checkCallOptions('runSync', call)
+      return transport.json<Status>({
         method: 'POST',
         path: '/runsync',
-        query: { wait: run?.wait },
-        body: body(input, run),
-        signal: run?.signal,
-      }),
+        query: { wait: call?.wait },
+        body: jobRequestBody('runSync', request),
+        signal: call?.signal,
+      })
+    },
     status: (id, call) =>
       transport.json<Status>({ method: 'GET', path: jobPath('/status', idOf(id)), query: { logs: call?.logs ? 1 : undefined }, signal: call?.signal }),
     cancel: (id, call) => transport.json<Status>({ method: 'POST', path: jobPath('/cancel', idOf(id)), signal: call?.signal }),

@@ -4,7 +4,7 @@
  * @module
  */
 import { EdgepodHttpError } from './errors.ts'
-import type { ClientOptions, FetchLike, StreamRequest } from './types.ts'
+import type { ClientOptions, FetchLike } from './types.ts'
 
 /** One request: method, route and what goes with it. */
 export interface RequestSpec {
@@ -28,15 +28,6 @@ export interface Transport {
 
 /** A job route (`/status`) and its id, encoded: an id is data, never a path. */
 export const jobPath = (route: string, id: string) => `${route}/${encodeURIComponent(id)}`
-
-/** A job request's JSON body, with only the fields that are set. */
-export function jobRequestBody(request: StreamRequest): Record<string, unknown> {
-  const body: Record<string, unknown> = { input: request.input }
-  if (request.webhook !== undefined) body['webhook'] = request.webhook
-  if (request.policy !== undefined) body['policy'] = request.policy
-  if (request.s3Config !== undefined) body['s3Config'] = request.s3Config
-  return body
-}
 
 /** Makes the transport of a client; throws a TypeError at once for a base URL that is not one. */
 export function createTransport(options: ClientOptions): Transport {

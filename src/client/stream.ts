@@ -6,12 +6,13 @@
 import { isRetryableStatus, resolveBackoff, retryAfterMs } from './backoff.ts'
 import { EdgepodHttpError } from './errors.ts'
 import type { Transport } from './http.ts'
-import { httpErrorOf, jobPath, jobRequestBody } from './http.ts'
+import { httpErrorOf, jobPath } from './http.ts'
 import { polledOutputs } from './poll.ts'
+import { jobRequestBody } from './request.ts'
 import { StreamSession, asStatusObject } from './session.ts'
 import { isEventStream, sseEvents } from './sse.ts'
 import type { EventSourceMessage } from './sse.ts'
-import type { JobLog, JobRef, JobStream, StreamOptions, StreamRequest } from './types.ts'
+import type { JobLog, JobRef, JobRequest, JobStream, StreamOptions } from './types.ts'
 
 const DEFAULT_POLL_INTERVAL = 500
 /** How long a best-effort cancel may take before the stream lets go of it, ms. */
@@ -21,16 +22,16 @@ const CANCEL_TIMEOUT = 5_000
 type ConnectionEnd = { ended: true } | { ended: false; cause: unknown }
 
 /**
- * Opens the stream of a job id or a new job request; see `EdgepodClient.stream`. Options are
- * checked at once; nothing is sent before the first `next()`.
+ * Opens the stream of a job id or a new job request; see `EdgepodClient.stream`. The request and
+ * the options are checked at once; nothing is sent before the first `next()`.
  */
-export function openStream<T>(transport: Transport, job: string | StreamRequest, options: StreamOptions = {}): JobStream<T> {
+export function openStream<T>(transport: Transport, job: string | JobRequest, options: StreamOptions = {}): JobStream<T> {
   const backoff = resolveBackoff(options.retry)
   const forcePoll = options.poll === true || (typeof options.poll === 'object' && options.poll !== null)
   const interval = (typeof options.poll === 'object' ? options.poll.interval : undefined) ?? DEFAULT_POLL_INTERVAL
   if (!Number.isFinite(interval) || interval < 0) throw new RangeError(`poll.interval must be a number of ms >= 0, got ${interval}`)
   if (typeof job === 'string' && job === '') throw new TypeError('client.stream: the job id is empty')
-  const request = typeof job === 'string' ? undefined : job
+  const request = typeof job === 'string' ? undefined : jobRequestBody('stream', job)
   const cancelOnStop = options.cancelOnAbort ?? request !== undefined
 
   // One controller for everything the stream has open: aborting it ends the current request,
@@ -90,8 +91,7 @@ export function openStream<T>(transport: Transport, job: string | StreamRequest,
   }
 
   /** Creates the job: `POST /stream` answers its SSE at once; when polling, `POST /run`. */
-  async function create(body: StreamRequest): Promise<Response | undefined> {
-    const payload = jobRequestBody(body)
+  async function create(payload: Record<string, unknown>): Promise<Response | undefined> {
     if (forcePoll) {
       const ref = await transport.json<JobRef>({ method: 'POST', path: '/run', body: payload, signal: stop.signal })
       session.jobId = ref.id

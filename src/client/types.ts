@@ -5,10 +5,13 @@
  * @module
  */
 import type { ErrorCode } from '../errors.ts'
-import type { HealthReport, JobLog, JobPolicy, JobStatus, JobStatusObject } from '../types.ts'
+import type { HealthReport, JobLog, JobRequest, JobStatus, JobStatusObject } from '../types.ts'
 
-/** The job API's shapes, as the server defines them (types only). */
-export type { ErrorDetail, HealthReport, JobLog, JobLogEntry, JobPolicy, JobStatus, JobStatusObject, LogLevel } from '../types.ts'
+/**
+ * The job API's shapes, as the server defines them (types only). A {@link JobRequest} is what
+ * `run`, `runSync` and `stream` take: `{ input, webhook?, policy?, s3Config? }`.
+ */
+export type { ErrorDetail, HealthReport, JobLog, JobLogEntry, JobPolicy, JobRequest, JobStatus, JobStatusObject, LogLevel } from '../types.ts'
 
 /**
  * Any worker, as far as the client's types care: something that may carry the phantom
@@ -51,7 +54,7 @@ export type OutputOf<W> = W extends { readonly '~types'?: { output: infer O } } 
  * ```ts
  * // handler: async function* () { yield 'token' }, aggregate: 'concat'
  * type Result = ResultOf<typeof worker> // string
- * const { output } = await client.runSync(input) // string | undefined
+ * const { output } = await client.runSync({ input }) // string | undefined
  * ```
  */
 export type ResultOf<W> = W extends { readonly '~result'?: { result: infer R } } ? R : unknown
@@ -90,31 +93,13 @@ export interface StatusOptions extends CallOptions {
   logs?: boolean | undefined
 }
 
-/** The fields of a job request besides `input`, as `/run`, `/runsync` and `POST /stream` take them. */
-export interface JobOptions {
-  /** A URL that receives the job's status object on every terminal status. */
-  webhook?: string | undefined
-  /** `executionTimeout`, `ttl` and `lowPriority` for this job. */
-  policy?: JobPolicy | undefined
-  /** Passed to the handler as `job.s3Config`. */
-  s3Config?: Record<string, unknown> | undefined
-}
-
-/** Options of `client.run`. */
-export interface RunOptions extends JobOptions, CallOptions {}
-
 /** Options of `client.runSync`. */
-export interface RunSyncOptions extends RunOptions {
+export interface RunSyncOptions extends CallOptions {
   /**
    * How long the server waits for the job to end, ms (its default 90000, at most 300000); when it
    * passes first, the answer is the job's non-final status object, as on RunPod.
    */
   wait?: number | undefined
-}
-
-/** A job request for `client.stream`: the job is created by `POST /stream` (or `/run` when polling). */
-export interface StreamRequest<TInput = unknown> extends JobOptions {
-  input: TInput
 }
 
 /** The answer of `/run` and `/retry`. */
@@ -198,10 +183,13 @@ export type ClientErrorCode = ErrorCode | 'invalid_response' | (string & {})
  * {@link InputOf}, {@link OutputOf}, {@link ResultOf}).
  */
 export interface EdgepodClient<TInput = unknown, TOutput = unknown, TResult = unknown> {
-  /** `POST /run`: queues a job. */
-  run(input: TInput, options?: RunOptions): Promise<JobRef>
-  /** `POST /runsync`: runs a job and answers its status object when it ends (or when `wait` passes). */
-  runSync(input: TInput, options?: RunSyncOptions): Promise<JobStatusObject<TResult>>
+  /** `POST /run`: queues a job from a request, `{ input, webhook?, policy?, s3Config? }`. */
+  run(request: JobRequest<TInput>, options?: CallOptions): Promise<JobRef>
+  /**
+   * `POST /runsync`: runs a job from a request, `{ input, webhook?, policy?, s3Config? }`, and
+   * answers its status object when it ends (or when `wait` passes).
+   */
+  runSync(request: JobRequest<TInput>, options?: RunSyncOptions): Promise<JobStatusObject<TResult>>
   /** `GET /status/:id`: the job's status object; with `logs: true`, its recent log lines too. */
   status(id: string, options?: StatusOptions): Promise<JobStatusObject<TResult>>
   /** `POST /cancel/:id`: cancels the job; one already ended keeps its status. */
@@ -214,9 +202,10 @@ export interface EdgepodClient<TInput = unknown, TOutput = unknown, TResult = un
   purgeQueue(options?: CallOptions): Promise<PurgeResult>
   /**
    * The outputs of a job as they come: of an existing job by id (`GET /stream/:id`), or of a new
-   * one from a request (`POST /stream`). See {@link StreamOptions}.
+   * one from a request, `{ input, webhook?, policy?, s3Config? }` (`POST /stream`, or `/run` when
+   * polling). See {@link StreamOptions}.
    */
-  stream(job: string | StreamRequest<TInput>, options?: StreamOptions): JobStream<TOutput>
+  stream(job: string | JobRequest<TInput>, options?: StreamOptions): JobStream<TOutput>
 }
 
 /** An {@link EdgepodClient} typed from a worker type: its {@link InputOf}, {@link OutputOf} and {@link ResultOf}. */

@@ -35,6 +35,8 @@ export interface EngineOptions {
   exposeErrorStack: boolean
   /** The `workerId` of status objects; a random one (made at the first request) when absent. */
   workerId: string | undefined
+  /** Runs once before the first job (see `WorkerConfig.setup`). */
+  setup: ((env: unknown) => void | Promise<void>) | undefined
 }
 
 /** How a job is submitted. */

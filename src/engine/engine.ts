@@ -26,6 +26,7 @@ import { waitForSignal } from './wait.ts'
 import { WebhookSender } from './webhook-sender.ts'
 import { restoreJobs } from './restore.ts'
 import { joinFleet } from './fleet-member.ts'
+import { Readiness } from './readiness.ts'
 import type { FleetMember } from './fleet-member.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
@@ -34,6 +35,8 @@ export type { EngineOptions, SubmitOptions } from './engine-options.ts'
 export class JobEngine {
   readonly options: EngineOptions
   readonly store: Store
+  /** Where the worker's setup stands (`/ping`, `/health`). */
+  readonly readiness: Readiness
   readonly #contexts = new JobContexts()
   readonly #executor: Executor
   readonly #scheduler: Scheduler
@@ -49,7 +52,13 @@ export class JobEngine {
     this.options = options
     this.store = store
     const { jobs, dispatcher } = store
-    this.#executor = new Executor(options, store, {
+    // A job after a failed setup fails with the setup's error: it would only fail worse without it.
+    const handler: EngineOptions['handler'] = (job) => {
+      const failed = this.readiness.error
+      if (failed) throw Object.assign(new Error(failed.message), { name: failed.type })
+      return options.handler(job)
+    }
+    this.#executor = new Executor({ ...options, handler }, store, {
       ended: (job) => this.#ended(job),
       released: () => this.#scheduler.slotFreed(),
     })
@@ -60,9 +69,11 @@ export class JobEngine {
     this.#outputs = new OutputView(options.aggregation, jobs, (id, attempt) => this.#executor.foldedAggregateJson(id, attempt))
     this.#readers = new ReaderPresence(jobs, options.disconnectGrace, (id, message) => void Promise.resolve(this.cancel(id, message)).catch(() => {}))
     this.#webhooks = new WebhookSender(options.webhooks, (job) => this.statusJson(job))
+    this.readiness = new Readiness(options.setup)
     this.#scheduler = new Scheduler(options.concurrency, {
       jobs,
       dispatcher,
+      notReady: () => this.readiness.whenSettled(),
       slotsInUse: () => this.#executor.slotsInUse,
       workerId: () => this.workerId,
       run: (writer) => {
@@ -248,7 +259,10 @@ export class JobEngine {
 
   /** RunPod's `/health` counts. */
   health(): Awaitable<HealthReport> {
-    return this.store.dispatcher.health(this.#scheduler.workers())
+    const state = this.readiness.state
+    // RunPod's SDK names these too: this process is setting up, or ready to run jobs.
+    const own = { initializing: state === 'initializing' ? 1 : 0, ready: state === 'ready' ? 1 : 0, throttled: 0 }
+    return whenReady(this.store.dispatcher.health(this.#scheduler.workers()), (report) => ({ ...report, workers: { ...report.workers, ...own } }))
   }
 
   /** A reader of the job's SSE stream arrived. */

@@ -22,6 +22,8 @@ export interface SchedulerDeps {
   workerId(): string
   /** Runs a started attempt. */
   run(writer: AttemptWriter): void
+  /** While the worker's setup runs, what settles when it has: nothing is claimed before. */
+  notReady?(): Promise<void> | undefined
 }
 
 /** Claims queued work for this process's free slots. */
@@ -98,6 +100,9 @@ export class Scheduler {
 
   /** Claims for the free slots until none is free or nothing is queued. */
   #fill(): void | Promise<void> {
+    // Jobs wait in the queue while the worker's setup runs; the pass goes on once it has run.
+    const setup = this.#deps.notReady?.()
+    if (setup) return setup.then(() => this.#fill())
     for (;;) {
       const free = this.#limit.now() - this.#deps.slotsInUse()
       if (free <= 0) return

@@ -74,7 +74,7 @@ describe('routes, at the root and under /v2/:endpointId', () => {
       const health = await (await w.fetch(get(`${prefix}/health`))).json()
       expect(health).toEqual({
         jobs: { completed: 3, failed: 0, inProgress: 0, inQueue: 0, retried: 0 },
-        workers: { idle: 100, running: 0 },
+        workers: { idle: 100, running: 0, initializing: 0, ready: 1, throttled: 0 },
       })
     })
   }

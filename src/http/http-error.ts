@@ -19,6 +19,7 @@ export const statusOfCode: Readonly<Record<ErrorCode, number>> = {
   payload_too_large: 413,
   queue_full: 429,
   store_unavailable: 503,
+  setup_failed: 503,
   internal: 500,
 }
 

@@ -67,6 +67,10 @@ const errorAnswers = {
       'The store the jobs live in (Redis) cannot be reached now; the request changed nothing. Try again after `Retry-After` seconds. ' +
       'Only a worker whose jobs live in a store shared by processes answers it.',
   },
+  SetupFailed: {
+    codes: ['setup_failed'],
+    description: 'The worker’s `setup` failed: it runs no job (each fails with the setup’s error) until it is restarted.',
+  },
   InternalError: {
     codes: ['internal'],
     description: 'An unexpected failure of the worker (no stack unless it is configured to expose stacks).',

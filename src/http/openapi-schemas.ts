@@ -211,6 +211,7 @@ export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Js
     OpenAIResult: {
       description: 'What the handler returned (OpenAI’s `chat.completion`, `text_completion` or model list, when it speaks OpenAI), or OpenAI’s `text/event-stream` for `"stream": true`.',
     },
+    Ping: { type: 'object', required: ['status'], properties: { status: { const: 'healthy' } } },
     PurgeResult: {
       type: 'object',
       required: ['removed', 'status'],
@@ -221,7 +222,7 @@ export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Js
       required: ['jobs', 'workers'],
       properties: {
         jobs: objectOf(['completed', 'failed', 'inProgress', 'inQueue', 'retried']),
-        workers: objectOf(['idle', 'running']),
+        workers: objectOf(['idle', 'running', 'initializing', 'ready', 'throttled']),
       },
     },
     Error: {

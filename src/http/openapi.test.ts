@@ -28,6 +28,7 @@ const PROTOCOL_ROUTES: Record<string, string[]> = {
   '/purge-queue': ['post'],
   '/health': ['get'],
   '/openapi.json': ['get'],
+  '/ping': ['get'],
   '/openai/v1/chat/completions': ['post'],
   '/openai/v1/completions': ['post'],
   '/openai/v1/models': ['get'],
@@ -44,6 +45,7 @@ const PROTOCOL_CODES = [
   'payload_too_large',
   'queue_full',
   'store_unavailable',
+  'setup_failed',
   'internal',
 ]
 const ROUTING_CODES = ['not_found', 'method_not_allowed']
@@ -61,6 +63,7 @@ const ROUTE_ERRORS: Record<string, number[]> = {
   '/purge-queue': [500],
   '/health': [500],
   '/openapi.json': [500],
+  '/ping': [500, 503],
   '/openai/v1/chat/completions': [400, 413, 429, 500],
   '/openai/v1/completions': [400, 413, 429, 500],
   '/openai/v1/models': [429, 500],
@@ -174,7 +177,7 @@ describe('openApiDocument', () => {
 
   it('gives every operation a unique operationId across both path sets', () => {
     const ids = operations(documentOf({ auth: true })).map(([, , operation]) => operation['operationId'])
-    expect(ids).toHaveLength(32)
+    expect(ids).toHaveLength(34)
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true)
     expect(new Set(ids).size).toBe(ids.length)
   })
@@ -201,6 +204,7 @@ describe('openApiDocument', () => {
       payload_too_large: 413,
       queue_full: 429,
       store_unavailable: 503,
+      setup_failed: 503,
       internal: 500,
     })
   })
@@ -223,9 +227,10 @@ describe('openApiDocument', () => {
     for (const [path, method, operation] of operations(shared)) {
       const route = path.replace('/v2/{endpointId}', '')
       const errors = Object.keys(operation['responses']).map(Number).filter((status) => status >= 400)
-      const expected = [...(ROUTE_ERRORS[route] ?? []), ...(route === '/openapi.json' ? [] : [503])].sort()
+      const storeFree = route === '/openapi.json' || route === '/ping'
+      const expected = [...(ROUTE_ERRORS[route] ?? []), ...(storeFree ? [] : [503])].sort()
       expect(errors.sort(), `${method} ${path}`).toEqual(expected)
-      if (route !== '/openapi.json') expect(operation['responses']['503']).toEqual({ $ref: '#/components/responses/StoreUnavailable' })
+      if (!storeFree) expect(operation['responses']['503']).toEqual({ $ref: '#/components/responses/StoreUnavailable' })
     }
   })
 

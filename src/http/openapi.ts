@@ -50,7 +50,7 @@ function operation(route: Route, method: Method, v2: boolean, context: DocumentC
   const stem = route.methods.length > 1 ? `${doc.name}${capitalised(method.toLowerCase())}` : doc.name
   const names = [...(v2 ? ['EndpointId'] : []), ...(doc.parameters ?? [])]
   // Every route but this document's own reads or writes the store.
-  const store = context.sharedStore && route.path !== '/openapi.json' ? (['StoreUnavailable'] as const) : []
+  const store = context.sharedStore && !route.doc.storeFree ? (['StoreUnavailable'] as const) : []
   const errors: ErrorAnswerName[] = [...doc.errors, ...(auth ? (['Unauthorized'] as const) : []), ...store, 'InternalError']
   const responses: Json = { ...doc.responses }
   for (const name of errors) {

@@ -56,6 +56,8 @@ export interface RouteDoc {
   jobRequest?: boolean
   /** The answers other than errors. */
   responses: Json
+  /** It never reads the store (`/openapi.json`, `/ping`): a store that is down cannot refuse it. */
+  storeFree?: boolean
   /** Error answers besides `InternalError` (every route) and `Unauthorized` (with auth). */
   errors: readonly ErrorAnswerName[]
 }

@@ -44,7 +44,7 @@ const statusOf = (worker: FetchesRequests, id: string): Promise<JobStatusObject>
 /** An empty worker's `/health`, plus the given job counts. */
 const idleHealth = (jobs: Partial<Record<'completed' | 'failed' | 'retried', number>>, concurrency = 100) => ({
   jobs: { completed: 0, failed: 0, inProgress: 0, inQueue: 0, retried: 0, ...jobs },
-  workers: { idle: concurrency, running: 0 },
+  workers: { idle: concurrency, running: 0, initializing: 0, ready: 1, throttled: 0 },
 })
 
 /** Creates a job with `POST /stream` and reads its SSE answer to the end. */
@@ -411,7 +411,7 @@ describe('a handler that ignores its abort signal', () => {
     const waiting = await json(post(worker, '/run', { input: { mode: 'quick', n: 2 } }))
     expect(await json(get(worker, '/health'))).toEqual({
       jobs: { completed: 0, failed: 0, inProgress: 1, inQueue: 1, retried: 0 },
-      workers: { idle: 0, running: 1 },
+      workers: { idle: 0, running: 1, initializing: 0, ready: 1, throttled: 0 },
     })
 
     if (stop === '/cancel') expect(await json(post(worker, `/cancel/${id}`))).toMatchObject({ id, status: 'CANCELLED' })
@@ -425,7 +425,7 @@ describe('a handler that ignores its abort signal', () => {
     // The slot is still held while the handler might yet run its cleanup.
     expect(await json(get(worker, '/health'))).toEqual({
       jobs: { completed: 0, failed, inProgress: 0, inQueue: 1, retried: 0 },
-      workers: { idle: 0, running: 1 },
+      workers: { idle: 0, running: 1, initializing: 0, ready: 1, throttled: 0 },
     })
     await vi.advanceTimersByTimeAsync(CLEANUP - 1)
     expect((await statusOf(worker, waiting.id)).status).toBe('IN_QUEUE')

@@ -212,7 +212,7 @@ describe('members of one deployment, in one process here', () => {
     expect((await (await ask(a, `/status/${queued.id}`)).json()).status).toBe('CANCELLED')
     expect((await (await ask(a, '/health')).json()).jobs.inQueue).toBe(0)
     release.open()
-    await vi.waitFor(async () => expect((await (await ask(a, '/health')).json()).workers).toEqual({ running: 0, idle: 2 }))
+    await vi.waitFor(async () => expect((await (await ask(a, '/health')).json()).workers).toMatchObject({ running: 0, idle: 2 }))
   })
 
   it('start the queued jobs of every member in order: FIFO, lowPriority after', async () => {

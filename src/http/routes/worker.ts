@@ -3,6 +3,7 @@
  * worker's own OpenAPI document. docs/protocol.md, "Routes".
  * @module
  */
+import { WorkerError } from '../../errors.ts'
 import { apiKeysFor } from '../auth.ts'
 import { openApiDocument } from '../openapi.ts'
 import { jsonAnswer } from '../openapi-schemas.ts'
@@ -30,6 +31,26 @@ export const workerRoutes: readonly Route[] = [
       description: 'Removes the jobs still `IN_QUEUE`; running jobs go on.',
       responses: { 200: jsonAnswer('How many jobs were removed.', 'PurgeResult') },
       errors: [],
+    },
+  },
+  {
+    path: '/ping',
+    methods: ['GET'],
+    handler: ({ engine }) => async () => {
+      const { state, error } = engine.readiness
+      if (state === 'ready') return json({ status: 'healthy' })
+      if (state === 'failed') throw new WorkerError('setup_failed', error?.message ?? 'setup failed')
+      // The setup runs (this request may have started it): RunPod's load balancer waits on 204.
+      return new Response(null, { status: 204 })
+    },
+    doc: {
+      name: 'ping',
+      tag: 'worker',
+      storeFree: true,
+      summary: 'Readiness',
+      description: "RunPod's readiness probe: 204 while the worker's `setup` runs (jobs queue meanwhile), 200 once it has (or with none), 503 `setup_failed` if it failed.",
+      responses: { 200: jsonAnswer('Ready.', 'Ping'), 204: { description: 'The setup runs.' } },
+      errors: ['SetupFailed'],
     },
   },
   {
@@ -67,6 +88,7 @@ export const workerRoutes: readonly Route[] = [
     doc: {
       name: 'openApi',
       tag: 'worker',
+      storeFree: true,
       summary: 'This document',
       description: "The OpenAPI 3.1 document of the worker, with the worker's own defaults and limits.",
       responses: { 200: { description: 'This document.', content: { 'application/json': { schema: { type: 'object' } } } } },
