@@ -187,6 +187,27 @@ describe('the job a handler receives', () => {
     ])
   })
 
+  it('shows the latest progress in output while a running job has no output yet, as RunPod does', async () => {
+    const [first, second] = [gate(), gate()]
+    const engine = engineWith({
+      handler: async function* (job) {
+        job.progress({ pct: 10 })
+        await first.promise
+        job.progress({ pct: 60 })
+        yield 'a'
+        await second.promise
+      },
+      returnAggregateStream: true,
+    })
+    const record = await submit(engine)
+    await vi.waitFor(async () => expect(await engine.status((await engine.get(record.id))!)).toMatchObject({ status: 'IN_PROGRESS', output: { pct: 10 }, progress: { pct: 10 } }))
+    first.open()
+    await vi.waitFor(async () => expect(await engine.status((await engine.get(record.id))!)).toMatchObject({ output: ['a'], progress: { pct: 60 } }))
+    second.open()
+    await ended(engine, record)
+    expect(await engine.status((await engine.get(record.id))!)).toMatchObject({ status: 'COMPLETED', output: ['a'], progress: { pct: 60 } })
+  })
+
   it('gives every attempt its own copy of the input', async () => {
     const engine = engineWith({
       handler: (job: Job<{ list: number[] }>) => {

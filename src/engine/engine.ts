@@ -31,6 +31,18 @@ import type { FleetMember } from './fleet-member.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
 
+/** The output as nothing yet: none, or an empty aggregate. */
+const EMPTY_OUTPUTS = new Set([undefined, '[]', '""'])
+
+/**
+ * RunPod's `progress_update` shows in `output` while a running job has none yet, and its clients
+ * read it there: the latest progress stands in for the output until the first one comes.
+ */
+function progressAsOutput(job: JobState, outputJson: string | undefined): string | undefined {
+  const { status, progressJson } = job.attempt
+  return status === 'IN_PROGRESS' && progressJson !== undefined && EMPTY_OUTPUTS.has(outputJson) ? progressJson : outputJson
+}
+
 /** Runs the jobs of one worker over a store. */
 export class JobEngine {
   readonly options: EngineOptions
@@ -177,8 +189,8 @@ export class JobEngine {
   statusJson(job: JobState, withOutput = true): Awaitable<string> {
     if (!withOutput) return statusJsonOf(job, undefined, Date.now())
     const output = this.#outputs.jsonOf(job)
-    if (!isPromiseLike(output)) return statusJsonOf(job, output, Date.now())
-    return Promise.resolve(output).then((json) => statusJsonOf(job, json, Date.now()))
+    if (!isPromiseLike(output)) return statusJsonOf(job, progressAsOutput(job, output), Date.now())
+    return Promise.resolve(output).then((json) => statusJsonOf(job, progressAsOutput(job, json), Date.now()))
   }
 
   /** The status object as a value (for callers inside the process). */
