@@ -83,6 +83,17 @@ function edgepod(test: TestContext, args: string[], cwd = root, env: Record<stri
 const statusOf = (line: string | undefined) => JSON.parse(line ?? 'null') as { status: string; output?: unknown; error?: string }
 
 describe.concurrent('edgepod dev', () => {
+  it('listens on $PORT without --port, as RunPod starts workers, and refuses a bad one naming it', async (test) => {
+    const cli = edgepod(test, ['dev', 'examples/tokens.ts'], root, { PORT: '0' })
+    const [, url] = await cli.printed(/^edgepod: serving examples\/tokens\.ts at (http:\/\/127\.0\.0\.1:\d+)$/m)
+    expect(url).not.toMatch(/:8000$/)
+    expect((await fetch(`${url}/ping`)).status).toBe(200)
+    cli.child.kill('SIGINT')
+    expect((await cli.result).code).toBe(0)
+    const bad = await edgepod(test, ['dev', 'examples/tokens.ts'], root, { PORT: 'eighty' }).result
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('PORT must be a number from 0 to 65535, got "eighty"')])
+  })
+
   it('serves the file on the port it prints, and stops cleanly on SIGINT', async (test) => {
     const cli = edgepod(test, ['dev', 'examples/tokens.ts', '--port', '0'])
     const [, url] = await cli.printed(/^edgepod: serving examples\/tokens\.ts at (http:\/\/127\.0\.0\.1:\d+)$/m)

@@ -37,8 +37,11 @@ const help = { type: 'boolean', short: 'h' } as const
 
 const usageError = (message: string) => new CliError(message, { showUsage: true })
 
-/** Parses `argv` (without node and the script); throws a usage {@link CliError} for a bad one. */
-export function parseCommand(argv: readonly string[]): Command {
+/**
+ * Parses `argv` (without node and the script), with `env` for what RunPod sets there (`PORT`);
+ * throws a usage {@link CliError} for a bad one.
+ */
+export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
   const [name, ...args] = argv
   if (name === undefined) throw usageError('missing command')
   if (name === '--help' || name === '-h' || name === 'help') return { name: 'help' }
@@ -50,7 +53,8 @@ export function parseCommand(argv: readonly string[]): Command {
     const parse = () => parseArgs({ args, options, allowPositionals: true, allowNegative: true })
     const { values, positionals } = withUsageErrors(name, parse)
     if (values.help) return { name: 'help' }
-    return { name, file: fileOf(name, positionals), port: portOf(values.port), host: values.host, playground: values.playground }
+    const port = values.port !== undefined ? portOf(values.port, '--port') : env['PORT'] !== undefined ? portOf(env['PORT'], 'PORT') : DEFAULT_PORT
+    return { name, file: fileOf(name, positionals), port, host: values.host, playground: values.playground }
   }
   if (name === 'run') {
     const options = { input: { type: 'string' }, test_input: { type: 'string' }, help } as const
@@ -82,9 +86,9 @@ function fileOf(command: string, positionals: string[]): string {
   return file
 }
 
-function portOf(text: string | undefined): number {
-  if (text === undefined) return DEFAULT_PORT
+/** The port `text` names, given as `where` (`--port`, or RunPod's `PORT` variable). */
+function portOf(text: string, where: string): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
-  if (!(port <= 65_535)) throw usageError(`--port must be a number from 0 to 65535, got ${JSON.stringify(text)}`)
+  if (!(port <= 65_535)) throw usageError(`${where} must be a number from 0 to 65535, got ${JSON.stringify(text)}`)
   return port
 }

@@ -23,7 +23,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     // Only `edgepod dev` starts this command, over IPC; typed by a user, it is an unknown command.
     if (argv[0] === DEV_WORKER_COMMAND && process.send) return await serveDevWorker(JSON.parse(argv[1] ?? '') as DevWorkerOptions)
-    const command = parseCommand(argv)
+    const command = parseCommand(argv, process.env)
     switch (command.name) {
       case 'help':
         process.stdout.write(HELP)

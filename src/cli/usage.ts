@@ -15,7 +15,7 @@ export const HELP = `edgepod: serve a RunPod-style worker file, or run one job t
 Usage:
   edgepod dev <file> [--port N] [--host H] [--no-playground]
       Serve the worker that <file> exports by default over HTTP, with RunPod's job API.
-      --port defaults to 8000 (0 picks a free port), --host to 127.0.0.1.
+      --port defaults to $PORT (as RunPod sets it), else 8000 (0 picks a free port); --host to 127.0.0.1.
       When <file> or a file it imports changes, the worker reloads on the same port (its jobs,
       kept in memory, start afresh); a version that fails to load leaves the last one serving.
       A playground page (send an input, watch outputs, progress, logs and the final status, cancel)
