@@ -60,6 +60,7 @@ const CONFIG_KEYS = {
   keepAlive: 'option',
   cleanupTimeout: 'option',
   maxBodyBytes: 'option',
+  maxSyncBodyBytes: 'option',
   streamPollWait: 'option',
   apiKey: 'option',
   maxQueue: 'option',

@@ -126,6 +126,8 @@ export interface WorkerConfig<
   cleanupTimeout?: number | undefined
   /** Largest accepted request body, bytes. @default 10485760 */
   maxBodyBytes?: number | undefined
+  /** The largest request body of `/runsync`, bytes (RunPod's is 20 MB, `/run`'s 10 MB). @default 20 MB */
+  maxSyncBodyBytes?: number | undefined
   /** How long a polled `GET /stream/:id` waits for something new before answering, ms. @default 1000 */
   streamPollWait?: number | undefined
   /**
@@ -238,6 +240,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
     app: {
       keepAlive: positive('keepAlive', config.keepAlive, DEFAULTS.keepAlive),
       maxBodyBytes: positive('maxBodyBytes', config.maxBodyBytes, DEFAULTS.maxBodyBytes),
+      maxSyncBodyBytes: positive('maxSyncBodyBytes', config.maxSyncBodyBytes, DEFAULTS.maxSyncBodyBytes),
       streamPollWait: positive('streamPollWait', config.streamPollWait, DEFAULTS.streamPollWait, true),
       apiKeys: keys,
       exposeErrorStack,

@@ -20,6 +20,8 @@ export const DEFAULTS = {
   cleanupTimeout: 5_000,
   /** Largest request body, bytes. */
   maxBodyBytes: 10 * 1024 * 1024,
+  /** RunPod's limit for `/runsync`, twice that of `/run`. */
+  maxSyncBodyBytes: 20 * 1024 * 1024,
   /** Largest single output or progress value, UTF-8 bytes of its JSON (a longer log line is cut to fit). */
   maxEventBytes: 1024 * 1024,
   /** Largest total of a job's outputs, and of its final output, UTF-8 bytes of JSON. */
@@ -63,6 +65,7 @@ export interface WorkerLimits {
   keepAlive: number
   streamPollWait: number
   maxBodyBytes: number
+  maxSyncBodyBytes: number
   maxEventBytes: number
   maxResultBytes: number
   maxQueue: number
@@ -76,6 +79,7 @@ export const DEFAULT_LIMITS: WorkerLimits = {
   keepAlive: DEFAULTS.keepAlive,
   streamPollWait: DEFAULTS.streamPollWait,
   maxBodyBytes: DEFAULTS.maxBodyBytes,
+  maxSyncBodyBytes: DEFAULTS.maxSyncBodyBytes,
   maxEventBytes: DEFAULTS.maxEventBytes,
   maxResultBytes: DEFAULTS.maxResultBytes,
   maxQueue: DEFAULTS.maxQueue,

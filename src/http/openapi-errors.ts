@@ -52,7 +52,8 @@ const errorAnswers = {
   },
   PayloadTooLarge: {
     codes: ['payload_too_large'],
-    description: ({ maxBodyBytes }) => `The body is larger than the worker's \`maxBodyBytes\` (${maxBodyBytes} bytes; refused while it arrives).`,
+    description: ({ maxBodyBytes, maxSyncBodyBytes }) =>
+      `The body is larger than the worker's \`maxBodyBytes\` (${maxBodyBytes} bytes), or on \`/runsync\` its \`maxSyncBodyBytes\` (${maxSyncBodyBytes} bytes); refused while it arrives.`,
   },
   QueueFull: {
     codes: ['queue_full'],

@@ -483,7 +483,7 @@ describe('the document matches what a worker answers', () => {
   })
 
   it('for the error answers', async () => {
-    const w = worker({ maxBodyBytes: 100 })
+    const w = worker({ maxBodyBytes: 100, maxSyncBodyBytes: 150 })
     const codeOf = async (...args: Parameters<typeof call>) => {
       const { status, body } = await call(...args)
       return `${status} ${body.code}`
@@ -541,6 +541,7 @@ function expectTells(doc: Doc, limits: WorkerLimits, not?: WorkerLimits) {
   const responses = doc['components']['responses']
   told(limits.maxQueue, not?.maxQueue, responses['QueueFull']['description'], 'QueueFull')
   told(limits.maxBodyBytes, not?.maxBodyBytes, responses['PayloadTooLarge']['description'], 'PayloadTooLarge')
+  told(limits.maxSyncBodyBytes, not?.maxSyncBodyBytes, responses['PayloadTooLarge']['description'], 'PayloadTooLarge')
   told(limits.keepAlive, not?.keepAlive, doc['components']['schemas']['SSEStream']['description'], 'SSEStream')
   expect(doc['components']['schemas']['SSEStream']['description']).toContain(`${limits.keepAlive} ms`)
 }
@@ -553,6 +554,7 @@ describe("the document tells the worker's own configuration", () => {
     keepAlive: 4321,
     streamPollWait: 250,
     maxBodyBytes: 2048,
+    maxSyncBodyBytes: 4096,
     maxEventBytes: 100,
     maxResultBytes: 1000,
     maxQueue: 7,

@@ -86,8 +86,8 @@ async function readLimited(request: Request, maxBytes: number, tooLarge: () => W
 }
 
 /** Reads the body as JSON; 413 `payload_too_large` past `maxBytes`, 400 `invalid_json` if it is not JSON. */
-export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
-  const tooLarge = () => new WorkerError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes (the worker's maxBodyBytes option raises it)`)
+export async function readJsonBody(request: Request, maxBytes: number, option = 'maxBodyBytes'): Promise<unknown> {
+  const tooLarge = () => new WorkerError('payload_too_large', `the request body is over the limit of ${maxBytes} bytes (the worker's ${option} option raises it)`)
   const declared = Number(request.headers.get('content-length') ?? NaN)
   if (declared > maxBytes) {
     await discard(request.body?.getReader(), maxBytes)
@@ -164,6 +164,6 @@ export function jobRequestFrom(body: unknown): JobRequest {
 }
 
 /** Reads, parses and checks a job request. */
-export async function readJobRequest(request: Request, maxBytes: number): Promise<JobRequest> {
-  return jobRequestFrom(await readJsonBody(request, maxBytes))
+export async function readJobRequest(request: Request, maxBytes: number, option?: string): Promise<JobRequest> {
+  return jobRequestFrom(await readJsonBody(request, maxBytes, option))
 }

@@ -22,6 +22,8 @@ export interface AppOptions {
   keepAlive: number
   /** Largest accepted request body, bytes. */
   maxBodyBytes: number
+  /** `/runsync`'s own, larger limit. */
+  maxSyncBodyBytes: number
   /** Accepted API keys; none means no authentication. */
   apiKeys: readonly string[]
   /** How long a polled `/stream/:id` read waits for a new event before answering empty, ms. */
@@ -87,8 +89,9 @@ export const json = (value: unknown, status = 200) => jsonText(JSON.stringify(va
 export const idOf = (c: Context): string => c.req.param('id') ?? ''
 
 /** Reads, checks and validates the job request of `/run`, `/runsync` and `POST /stream`. */
-export async function jobRequestOf(c: Context, options: AppOptions): Promise<JobRequest> {
-  const request = await readJobRequest(c.req.raw, options.maxBodyBytes)
+export async function jobRequestOf(c: Context, options: AppOptions, sync = false): Promise<JobRequest> {
+  const limit = sync ? { maxBytes: options.maxSyncBodyBytes, option: 'maxSyncBodyBytes' } : { maxBytes: options.maxBodyBytes, option: 'maxBodyBytes' }
+  const request = await readJobRequest(c.req.raw, limit.maxBytes, limit.option)
   return { ...request, input: await validatedInput(options.schema, request.input) }
 }
 

@@ -67,7 +67,8 @@ export class JobObject {
     this.#dispatcher = dispatcher!
     // One job, one slot: the deployment's slots are the coordinator's.
     this.#worker = workerOf({ ...config, store: this.#store, concurrencyModifier: 1 })
-    this.#maxBodyBytes = resolveConfig(config).app.maxBodyBytes
+    const { app } = resolveConfig(config)
+    this.#maxBodyBytes = Math.max(app.maxBodyBytes, app.maxSyncBodyBytes)
   }
 
   /** Reads the job back after a restart (ending it `restarted` if it ran) and tells the coordinator what it missed. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { start } from '../../serverless.ts'
 import { statusJsonOf } from '../../store/status-json.ts'
 import type { Job } from '../../types.ts'
-import { STATUS_LOGS } from '../../limits.ts'
+import { DEFAULTS, STATUS_LOGS } from '../../limits.ts'
 
 const get = (path: string) => new Request(`http://edgepod.test${path}`)
 const post = (path: string, body: unknown) => new Request(`http://edgepod.test${path}`, { method: 'POST', body: JSON.stringify(body) })
@@ -66,5 +66,19 @@ describe('/status/:id?logs=1', () => {
     const response = await worker.fetch(get(`/status/${id}?logs=yes`))
     expect(response.status).toBe(400)
     expect(await response.json()).toEqual({ error: 'logs must be 1, true, 0 or false, got "yes"', code: 'invalid_input' })
+  })
+})
+
+describe('request body limits, as RunPod’s', () => {
+  it('takes up to maxSyncBodyBytes on /runsync (20 MB by default) and maxBodyBytes elsewhere (10 MB), each refusal naming its option', async () => {
+    const worker = start({ handler: (job: { input: string }) => job.input.length, maxBodyBytes: 1_000, maxSyncBodyBytes: 2_000 })
+    const body = JSON.stringify({ input: 'x'.repeat(1_500) })
+    const sync = await worker.fetch(new Request('http://x/runsync', { method: 'POST', body }))
+    expect(await sync.json()).toMatchObject({ status: 'COMPLETED', output: 1_500 })
+    const run = await worker.fetch(new Request('http://x/run', { method: 'POST', body }))
+    expect([run.status, (await run.json()).error]).toEqual([413, expect.stringContaining("the worker's maxBodyBytes option raises it")])
+    const tooBig = await worker.fetch(new Request('http://x/runsync', { method: 'POST', body: JSON.stringify({ input: 'x'.repeat(2_500) }) }))
+    expect([tooBig.status, (await tooBig.json()).error]).toEqual([413, expect.stringContaining("the worker's maxSyncBodyBytes option raises it")])
+    expect(DEFAULTS.maxSyncBodyBytes).toBe(2 * DEFAULTS.maxBodyBytes)
   })
 })

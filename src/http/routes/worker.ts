@@ -14,8 +14,8 @@ import { inputJsonSchemaOf } from '../validate-input.ts'
 /** The limits the worker really runs with, from its engine's and app's settings. */
 export function limitsOf({ engine, options }: RouteContext): WorkerLimits {
   const { executionTimeout, ttl, disconnectGrace, maxEventBytes, maxResultBytes, maxQueue } = engine.options
-  const { keepAlive, streamPollWait, maxBodyBytes } = options
-  return { executionTimeout, ttl, disconnectGrace, keepAlive, streamPollWait, maxBodyBytes, maxEventBytes, maxResultBytes, maxQueue }
+  const { keepAlive, streamPollWait, maxBodyBytes, maxSyncBodyBytes } = options
+  return { executionTimeout, ttl, disconnectGrace, keepAlive, streamPollWait, maxBodyBytes, maxSyncBodyBytes, maxEventBytes, maxResultBytes, maxQueue }
 }
 
 /** `/purge-queue`, `/health` and `/openapi.json`. */
