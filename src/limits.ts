@@ -20,6 +20,8 @@ export const DEFAULTS = {
   cleanupTimeout: 5_000,
   /** Largest request body, bytes. */
   maxBodyBytes: 10 * 1024 * 1024,
+  /** How often a `concurrencyModifier` function is asked, idle or not, ms (RunPod asks about once a second). */
+  concurrencyCadence: 1_000,
   /** RunPod's limit for `/runsync`, twice that of `/run`. */
   maxSyncBodyBytes: 20 * 1024 * 1024,
   /** Largest single output or progress value, UTF-8 bytes of its JSON (a longer log line is cut to fit). */

@@ -283,6 +283,39 @@ describe('lifecycle and concurrency', () => {
     expect(asked.slice(0, 3)).toEqual([1, 2, 3])
   })
 
+  it('asks a concurrency modifier about once a second, idle or not: a raised limit starts queued jobs, a lowered one lets running jobs finish', async () => {
+    vi.useFakeTimers()
+    try {
+      let wanted = 1
+      let asked = 0
+      const release = gate()
+      const engine = engineWith({
+        handler: () => release.promise,
+        concurrencyModifier: () => {
+          asked++
+          return wanted
+        },
+      })
+      await Promise.all([submit(engine), submit(engine), submit(engine)])
+      expect((await engine.health()).jobs).toMatchObject({ inProgress: 1, inQueue: 2 })
+      const before = asked
+      await vi.advanceTimersByTimeAsync(3_000)
+      // Asked on the cadence though nothing moved.
+      expect(asked - before).toBe(3)
+      wanted = 3
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect((await engine.health()).jobs).toMatchObject({ inProgress: 3, inQueue: 0 })
+      // Lowered: nothing running is stopped.
+      wanted = 1
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect((await engine.health()).jobs.inProgress).toBe(3)
+      engine.close()
+      release.open()
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('keeps the queue moving when a concurrency modifier throws', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {})
     let calls = 0

@@ -117,6 +117,7 @@ export class JobEngine {
    */
   close(): void {
     this.#fleet?.close()
+    this.#scheduler.close()
   }
 
   /**

@@ -4,6 +4,7 @@
  * @module
  */
 import { ConcurrencyLimit } from './concurrency-limit.ts'
+import { DEFAULTS } from '../limits.ts'
 import { isStoreUnavailable, logFailure } from '../errors.ts'
 import { isPromiseLike } from '../awaitable.ts'
 import type { AttemptWriter, Dispatcher, JobStore, WorkerCounts } from '../store/store.ts'
@@ -37,9 +38,13 @@ export class Scheduler {
    * meanwhile has nothing to claim, and asks nothing of the store.
    */
   #drained = false
+  /** The timer that asks a modifier function on its cadence, once the first pass started it. */
+  #cadence: ReturnType<typeof setInterval> | undefined
+  readonly #modifies: boolean
 
   constructor(concurrency: Concurrency, deps: SchedulerDeps) {
     this.#limit = new ConcurrencyLimit(concurrency)
+    this.#modifies = typeof concurrency === 'function'
     this.#deps = deps
     deps.dispatcher.onWork(() => {
       this.#drained = false
@@ -68,6 +73,7 @@ export class Scheduler {
    * while a pass is under way makes that pass look again rather than run beside it.
    */
   pump(): void {
+    this.#askOnCadence()
     if (this.#pumping) {
       this.#again = true
       return
@@ -90,6 +96,26 @@ export class Scheduler {
         this.#passed()
       }
     )
+  }
+
+  /**
+   * RunPod asks its `concurrency_modifier` about once a second, idle or not: a raised limit takes
+   * queued work at once, a lowered one as running jobs finish (nothing is stopped). Started by the
+   * first pass (on Workers, inside a request), never keeping a process alive by itself.
+   */
+  #askOnCadence(): void {
+    if (!this.#modifies || this.#cadence !== undefined) return
+    this.#cadence = setInterval(() => {
+      const before = this.#limit.current
+      if (this.#limit.now() > before) this.pump()
+    }, DEFAULTS.concurrencyCadence)
+    ;(this.#cadence as { unref?: () => void }).unref?.()
+  }
+
+  /** Stops asking the modifier (the engine is closed). */
+  close(): void {
+    clearInterval(this.#cadence)
+    this.#cadence = undefined
   }
 
   /** A pass ended: another runs if one was asked for meanwhile. */
