@@ -112,8 +112,8 @@ export class JobEngine {
   }
 
   /**
-   * Stops what this engine does on its own timers for a fleet (sweeps, webhooks from the outbox);
-   * running jobs go on. The store is the caller's to close.
+   * Stops what this engine does on its own timers: for a fleet (sweeps, webhooks from the outbox),
+   * and the concurrency modifier's cadence; running jobs go on. The store is the caller's to close.
    */
   close(): void {
     this.#fleet?.close()
