@@ -61,6 +61,8 @@ const CONFIG_KEYS = {
   cleanupTimeout: 'option',
   maxBodyBytes: 'option',
   maxSyncBodyBytes: 'option',
+  resultRetention: 'option',
+  syncResultRetention: 'option',
   streamPollWait: 'option',
   apiKey: 'option',
   maxQueue: 'option',

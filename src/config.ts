@@ -126,6 +126,10 @@ export interface WorkerConfig<
   cleanupTimeout?: number | undefined
   /** Largest accepted request body, bytes. @default 10485760 */
   maxBodyBytes?: number | undefined
+  /** How long a `/run` or `POST /stream` job's result is kept after its end, within its ttl, ms. @default 1800000 (RunPod's 30 min) */
+  resultRetention?: number | undefined
+  /** How long a `/runsync` or OpenAI job's result is kept after its end, within its ttl, ms. @default 60000 (RunPod's 1 min) */
+  syncResultRetention?: number | undefined
   /** The largest request body of `/runsync`, bytes (RunPod's is 20 MB, `/run`'s 10 MB). @default 20 MB */
   maxSyncBodyBytes?: number | undefined
   /** How long a polled `GET /stream/:id` waits for something new before answering, ms. @default 1000 */
@@ -236,6 +240,8 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       exposeErrorStack,
       workerId: config.workerId,
       setup: config.setup as EngineOptions['setup'],
+      resultRetention: positive('resultRetention', config.resultRetention, DEFAULTS.resultRetention),
+      syncResultRetention: positive('syncResultRetention', config.syncResultRetention, DEFAULTS.syncResultRetention),
     },
     app: {
       keepAlive: positive('keepAlive', config.keepAlive, DEFAULTS.keepAlive),

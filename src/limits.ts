@@ -22,6 +22,10 @@ export const DEFAULTS = {
   maxBodyBytes: 10 * 1024 * 1024,
   /** How often a `concurrencyModifier` function is asked, idle or not, ms (RunPod asks about once a second). */
   concurrencyCadence: 1_000,
+  /** How long a `/run` or `POST /stream` job's result is kept after its end, ms (RunPod's 30 min). */
+  resultRetention: 30 * 60_000,
+  /** How long a `/runsync` (or OpenAI) job's result is kept after its end, ms (RunPod's 1 min). */
+  syncResultRetention: 60_000,
   /** RunPod's limit for `/runsync`, twice that of `/run`. */
   maxSyncBodyBytes: 20 * 1024 * 1024,
   /** Largest single output or progress value, UTF-8 bytes of its JSON (a longer log line is cut to fit). */

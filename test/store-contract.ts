@@ -37,7 +37,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
     /** Creates a job and queues it; resolves to its id. */
     async function queued(store: Store, options: { lowPriority?: boolean; input?: unknown } = {}): Promise<string> {
       const id = `job-${++counter}-${Math.random().toString(36).slice(2)}`
-      await store.jobs.create({ id, request: { input: options.input ?? id }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+      await store.jobs.create({ id, request: { input: options.input ?? id }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
       await store.dispatcher.enqueue({ id, attempt: 1, lowPriority: options.lowPriority ?? false }, Infinity)
       return id
     }
@@ -264,7 +264,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
       await queued(store)
       await queued(store)
       const id = 'one-too-many'
-      await store.jobs.create({ id, request: { input: 1 }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+      await store.jobs.create({ id, request: { input: 1 }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
       const refusal = await (async () => store.dispatcher.enqueue({ id, attempt: 1, lowPriority: false }, 2))().catch((error: unknown) => error)
       expect(isWorkerError(refusal)).toBe(true)
       expect(refusal).toMatchObject({ code: 'queue_full', retryAfter: 1 })
@@ -309,7 +309,7 @@ export function describeStoreContract(name: string, make: () => Promise<StoreUnd
 
     it('forgets a job deleted before it was queued, counts and all (a submission the queue refused)', withStore(async (store) => {
       const id = 'refused'
-      await store.jobs.create({ id, request: { input: 1 }, origin: 'stream', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+      await store.jobs.create({ id, request: { input: 1 }, origin: 'stream', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
       await store.jobs.delete(id)
       expect(await store.jobs.get(id)).toBeUndefined()
       expect((await store.dispatcher.health({ idle: 1, running: 0 })).jobs.inQueue).toBe(0)

@@ -35,6 +35,10 @@ export interface EngineOptions {
   exposeErrorStack: boolean
   /** The `workerId` of status objects; a random one (made at the first request) when absent. */
   workerId: string | undefined
+  /** How long a `/run` or `POST /stream` job's result is kept after its end, ms. */
+  resultRetention: number
+  /** How long a `/runsync` or OpenAI job's result is kept after its end, ms. */
+  syncResultRetention: number
   /** Runs once before the first job (see `WorkerConfig.setup`). */
   setup: ((env: unknown) => void | Promise<void>) | undefined
 }

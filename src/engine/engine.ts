@@ -27,6 +27,7 @@ import { WebhookSender } from './webhook-sender.ts'
 import { restoreJobs } from './restore.ts'
 import { joinFleet } from './fleet-member.ts'
 import { Readiness } from './readiness.ts'
+import { keepOf } from './retention.ts'
 import type { FleetMember } from './fleet-member.ts'
 
 export type { EngineOptions, SubmitOptions } from './engine-options.ts'
@@ -136,7 +137,9 @@ export class JobEngine {
     const id = this.store.newJobId?.() ?? crypto.randomUUID()
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
     this.#contexts.set(id, options.env, options.executionCtx)
-    const created = this.store.jobs.create({ id, request, origin: options.origin ?? 'run', queuedAt: Date.now(), ...this.#limitsOf(request) })
+    const origin = options.origin ?? 'run'
+    const keep = keepOf(origin, this.options)
+    const created = this.store.jobs.create({ id, request, origin, queuedAt: Date.now(), keep, ...this.#limitsOf(request) })
     return whenReady(created, (job) => this.#enqueue(job, options.executionCtx))
   }
 

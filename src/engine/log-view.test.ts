@@ -9,7 +9,7 @@ const line = (n: number) => `{"message":"line ${n}","level":"info","time":${1000
 /** A running job of a fresh memory store whose log holds `events`, in order. */
 async function jobWith(events: [Exclude<LogEventType, 'done'>, string][], store: Store = memoryStore()) {
   const id = `job-${Math.random().toString(36).slice(2)}`
-  await store.jobs.create({ id, request: { input: null }, origin: 'run', queuedAt: 0, ttl: 60_000, executionTimeout: 60_000 })
+  await store.jobs.create({ id, request: { input: null }, origin: 'run', queuedAt: 0, ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
   await store.dispatcher.enqueue({ id, attempt: 1, lowPriority: false }, Infinity)
   const [lease] = await store.dispatcher.claim(1)
   const writer = (await store.jobs.start(lease!, 'w', 0))!

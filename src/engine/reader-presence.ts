@@ -51,7 +51,7 @@ export class ReaderPresence {
   }
 
   #startGrace(job: JobState): void {
-    if (job.origin === 'run' || hasEnded(job.attempt)) return
+    if (job.origin === 'run' || job.origin === 'sync' || hasEnded(job.attempt)) return
     // An OpenAI client never resumes: its leaving ends the job at once.
     const grace = job.origin === 'openai' ? 0 : this.#grace
     if (grace === Infinity) return

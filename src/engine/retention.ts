@@ -13,6 +13,8 @@ import { cancelTimer, startTimer } from './timers.ts'
 export interface RetentionDefaults {
   ttl: number
   executionTimeout: number
+  resultRetention: number
+  syncResultRetention: number
 }
 
 /** What retention does when a deadline comes. */
@@ -28,10 +30,15 @@ export function ttlOf(job: JobState, defaults: RetentionDefaults): number {
   return job.request.policy?.ttl ?? defaults.ttl
 }
 
-/** When an ended job is deleted: at its ttl, or a little after its end when it ended past it. */
+/** How long the job's result is kept after its end: a caller that waited for it reads it at once. */
+export function keepOf(origin: JobState['origin'], defaults: Pick<RetentionDefaults, 'resultRetention' | 'syncResultRetention'>): number {
+  return origin === 'sync' || origin === 'openai' ? defaults.syncResultRetention : defaults.resultRetention
+}
+
+/** When an ended job is deleted: `keep` after its end within its ttl, or a little after its end when it ended past it. */
 export function deleteAtOf(job: JobState, defaults: RetentionDefaults): number {
   const { queuedAt, finishedAt = queuedAt } = job.attempt
-  return retainedUntil(queuedAt, finishedAt, ttlOf(job, defaults))
+  return retainedUntil(queuedAt, finishedAt, ttlOf(job, defaults), keepOf(job.origin, defaults))
 }
 
 /** The deadlines of the queued and ended jobs this process holds. */

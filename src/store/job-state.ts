@@ -19,7 +19,7 @@ export interface LogEvent {
 }
 
 /** How a job was submitted: a `POST /stream` job is cancelled when its readers are gone. */
-export type JobOrigin = 'run' | 'stream' | 'openai'
+export type JobOrigin = 'run' | 'sync' | 'stream' | 'openai'
 
 /** What a handler produced, as far as the job's output is concerned. */
 export type OutputKind = 'value' | 'stream'
@@ -75,6 +75,8 @@ export interface NewJob {
   readonly ttl: number
   /** Its `policy.executionTimeout`, or the worker's: the same, for a running attempt. */
   readonly executionTimeout: number
+  /** How long its result is kept after its end, within its ttl (RunPod's 30 min for `/run`, 1 min for `/runsync`). */
+  readonly keep: number
 }
 
 /** The four statuses after which an attempt never changes. */
@@ -116,11 +118,12 @@ export function hasEnded(attempt: Attempt): boolean {
 }
 
 /**
- * Until when a job queued at `queuedAt` and ended at `finishedAt` is kept: its ttl, or a little
- * after its end when it ended past it. The one rule of every store.
+ * Until when a job queued at `queuedAt` and ended at `finishedAt` is kept: `keep` after its end,
+ * within its ttl, or a little after its end when it ended past its ttl. The one rule of every store.
  */
-export function retainedUntil(queuedAt: number, finishedAt: number, ttl: number): number {
+export function retainedUntil(queuedAt: number, finishedAt: number, ttl: number, keep: number): number {
   const expiresAt = queuedAt + ttl
-  // RunPod keeps sync results a minute: a job that ended past its ttl is still there to read.
-  return finishedAt >= expiresAt ? finishedAt + Math.min(LATE_RESULT_RETENTION, ttl) : expiresAt
+  // A job that ended past its ttl is still there to read a moment, as RunPod keeps sync results.
+  if (finishedAt >= expiresAt) return finishedAt + Math.min(LATE_RESULT_RETENTION, ttl, keep)
+  return Math.min(expiresAt, finishedAt + keep)
 }

@@ -147,7 +147,7 @@ describe('DurableStore', () => {
     const storage = new MemoryStorage()
     const store = new DurableStore(storage)
     const id = 'job-1'
-    await store.jobs.create({ id, request: { input: { n: 1 } }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+    await store.jobs.create({ id, request: { input: { n: 1 } }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
     store.dispatcher.enqueue({ id, attempt: 1, lowPriority: false }, Infinity)
     const [lease] = store.dispatcher.claim(1) as Lease[]
     const writer = store.jobs.start(lease!, 'worker-1', Date.now())!

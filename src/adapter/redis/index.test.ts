@@ -236,7 +236,7 @@ describe('members of one deployment, in one process here', () => {
   it('remove a job whose member died between making it and queueing it, and queue a retry so left', async () => {
     const store = await open({ url: redis.url, prefix: 'orphans', leaseMs: 300 })
     // What a member that died after its first script leaves: a job made, never queued.
-    await store.jobs.create({ id: 'orphan', request: { input: {} }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+    await store.jobs.create({ id: 'orphan', request: { input: {} }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
     expect((await store.dispatcher.health({ idle: 1, running: 0 })).jobs.inQueue).toBe(1)
     await vi.waitFor(async () => {
       await store.dispatcher.sweep({ idle: 1, running: 0 })
@@ -244,7 +244,7 @@ describe('members of one deployment, in one process here', () => {
     })
     expect((await store.dispatcher.health({ idle: 1, running: 0 })).jobs.inQueue).toBe(0)
     // A member that sweeps too late to queue its own job is told the submission failed.
-    await store.jobs.create({ id: 'slow', request: { input: {} }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000 })
+    await store.jobs.create({ id: 'slow', request: { input: {} }, origin: 'run', queuedAt: Date.now(), ttl: 60_000, executionTimeout: 60_000, keep: 60_000 })
     await vi.waitFor(async () => {
       await store.dispatcher.sweep({ idle: 1, running: 0 })
       expect(await store.jobs.get('slow')).toBeUndefined()

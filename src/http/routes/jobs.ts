@@ -69,7 +69,7 @@ export const jobRoutes: readonly Route[] = [
     submits: true,
     handler: ({ engine, options }) => async (c) => {
       const wait = parseWait(c.req.query('wait'), SYNC_WAIT.default, SYNC_WAIT.max)
-      const job = await engine.submit(await jobRequestOf(c, options, true), { env: c.env, executionCtx: executionCtxOf(c) })
+      const job = await engine.submit(await jobRequestOf(c, options, true), { origin: 'sync', env: c.env, executionCtx: executionCtxOf(c) })
       await engine.waitForEnd(job.id, wait, () => c.req.raw.signal)
       return statusNow(engine, job)
     },

@@ -14,6 +14,8 @@ export interface JobHash {
   readonly version: string
   /** The job's ttl, ms. */
   readonly ttl: number
+  /** How long its result is kept after its end, ms. */
+  readonly keep: number
 }
 
 /** The fields of an `HGETALL` reply as a map; undefined for an empty reply (no such key). */
@@ -52,5 +54,5 @@ export function jobHashOf(id: string, reply: RedisReply): JobHash | undefined {
     origin: fields.get('origin') as JobOrigin,
     attempt,
   }
-  return { state, version: fields.get('v')!, ttl: Number(fields.get('ttl')) }
+  return { state, version: fields.get('v')!, ttl: Number(fields.get('ttl')), keep: Number(fields.get('keep') ?? fields.get('ttl')) }
 }

@@ -61,7 +61,7 @@ export class RedisJobs implements JobStore {
     const expireAt = job.queuedAt + job.ttl + LATE_RESULT_RETENTION
     const reply = await this.#run(CREATE, [
       ...[keys.counts, keys.expiries, prefix, job.id, JSON.stringify(request), job.origin],
-      ...[job.queuedAt, job.ttl, job.executionTimeout, request.webhook ? 1 : 0, expireAt, this.#context.leaseMs],
+      ...[job.queuedAt, job.ttl, job.executionTimeout, request.webhook ? 1 : 0, expireAt, this.#context.leaseMs, job.keep],
     ])
     return jobHashOf(job.id, reply)!.state
   }
@@ -120,7 +120,7 @@ export class RedisJobs implements JobStore {
       if (ending.queuedOnly && current.status !== 'IN_QUEUE') return undefined
       const after: JobState = { ...hash.state, attempt: { ...current, status: ending.status, finishedAt: ending.finishedAt, error: ending.error } }
       const done = statusJsonOf(after, undefined, ending.finishedAt)
-      const deleteAt = retainedUntil(current.queuedAt, ending.finishedAt, hash.ttl)
+      const deleteAt = retainedUntil(current.queuedAt, ending.finishedAt, hash.ttl, hash.keep)
       const args = [
         ...[keys.counts, keys.leases, keys.expiries, keys.outbox, keys.bell],
         ...[prefix, id, attempt, token, ending.queuedOnly ? 1 : 0, hash.version, ending.status, ending.finishedAt],

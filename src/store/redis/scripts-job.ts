@@ -14,7 +14,7 @@ import type { RedisScript } from './redis-client.ts'
 import { lua } from './lua.ts'
 
 /**
- * KEYS: counts, expiries. ARGV: prefix, id, req, origin, qAt, ttl, xto, wh, expireAt, queueWithinMs.
+ * KEYS: counts, expiries. ARGV: prefix, id, req, origin, qAt, ttl, xto, wh, expireAt, queueWithinMs, keep.
  * The job, `IN_QUEUE` but not queued yet (`unq`): queued by its creator's next script, or, if that
  * creator dies first, found by a sweep `queueWithinMs` later and removed (see SWEEP).
  */
@@ -25,7 +25,7 @@ export const CREATE: RedisScript = {
 local id = ARGV[2]
 local key = jobKey(id)
 redis.call('HSET', key, 'req', ARGV[3], 'origin', ARGV[4], 'qAt', ARGV[5], 'ttl', ARGV[6], 'xto', ARGV[7], 'wh', ARGV[8],
-  'n', 1, 'st', 'IN_QUEUE', 'base', 0, 'last', 0, 'drain', 0, 'v', 1, 'rd', 0, 'unq', 1)
+  'n', 1, 'st', 'IN_QUEUE', 'base', 0, 'last', 0, 'drain', 0, 'v', 1, 'rd', 0, 'unq', 1, 'keep', ARGV[11])
 redis.call('PEXPIREAT', key, ARGV[9])
 redis.call('HINCRBY', KEYS[1], 'inQueue', 1)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[10]), id .. ':1')
