@@ -45,11 +45,14 @@ export function createApp(engine: JobEngine, options: AppOptions, table: readonl
   const app = new Hono()
   // Before authentication: a browser's preflight never carries the key.
   if (options.cors) app.use('*', corsMiddleware(options.cors))
-  // Every request may be the first: it starts the worker's setup (with its env) if none has.
-  app.use('*', async (c, next) => {
-    engine.readiness.start(c.env)
-    await next()
-  })
+  // Every request may be the first: it starts the worker's setup (with its env) if none has. A
+  // worker without one pays nothing for it on its requests.
+  if (engine.options.setup) {
+    app.use('*', async (c, next) => {
+      engine.readiness.start(c.env)
+      await next()
+    })
+  }
   app.use('*', bearerAuth(options.apiKeys))
   app.route('/', api)
   app.route('/v2/:endpointId', api)
