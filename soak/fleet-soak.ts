@@ -16,7 +16,7 @@ import { fleetVerdict } from './fleet-verdict.ts'
 import type { SoakOptions } from './options.ts'
 import { redisOnceJobsExpired, redisSnapshot } from './redis-memory.ts'
 import { commandOf, commitOf, log, summaryOf, writeReport } from './report.ts'
-import { openStreams, streamLoop } from './streams.ts'
+import { sampleOpenStreams, streamLoop } from './streams.ts'
 import { settleStorm, storm, StormBook, webhookReceiver } from './storm.ts'
 import { emptyFleetCounts, emptyTally, seededRandom } from './tally.ts'
 import type { SoakStats } from './worker.ts'
@@ -70,13 +70,7 @@ export async function fleetSoak(options: SoakOptions): Promise<void> {
     const started = Date.now()
     const loadEnds = started + 1_000 * options.duration
     const stop = () => Date.now() >= loadEnds
-    const underWay: number[] = []
-    const connections: number[] = []
-    const sampler = setInterval(() => {
-      if (Date.now() - started < 10_000 || stop()) return
-      underWay.push(openStreams.streams)
-      connections.push(openStreams.connections)
-    }, 1_000)
+    const sampled = sampleOpenStreams(started, stop)
     const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(tally)}`), 30_000)
     const book = new StormBook(stormPlan, tally, (workerId) => targets.killedAt(workerId))
     const receiver = await webhookReceiver(book)
@@ -85,7 +79,7 @@ export async function fleetSoak(options: SoakOptions): Promise<void> {
     await storm(targets, receiver.url, book, random, stop)
     await Promise.all([...streamLoops, kills])
     clearInterval(progress)
-    clearInterval(sampler)
+    sampled.stop()
     const loadSeconds = (Date.now() - started) / 1000
 
     log('draining the queue and checking the last /run jobs')
@@ -114,8 +108,8 @@ export async function fleetSoak(options: SoakOptions): Promise<void> {
         stormPlan,
       },
       loadSeconds,
-      streamsUnderWay: summaryOf(underWay),
-      sseConnectionsOpen: summaryOf(connections),
+      streamsUnderWay: summaryOf(sampled.underWay),
+      sseConnectionsOpen: summaryOf(sampled.connections),
       tally,
       members: fleet.members.map(({ workerId, url, killedAt }) => ({ workerId, url, killedAt })),
       redis: { baseline: redisBaseline, drained: redisDrained, end: redisEnd },

@@ -13,7 +13,7 @@ import { describeMachine } from '../bench/lib/machine.ts'
 import { processTree, sampleRss } from '../bench/lib/proc.ts'
 import type { SoakOptions } from './options.ts'
 import { commandOf, commitOf, log, summaryOf, writeReport } from './report.ts'
-import { openStreams, streamLoop } from './streams.ts'
+import { sampleOpenStreams, streamLoop } from './streams.ts'
 import { settleStorm, storm, StormBook, webhookReceiver } from './storm.ts'
 import { emptyTally, jsonOf, seededRandom } from './tally.ts'
 import { oneServer } from './targets.ts'
@@ -62,14 +62,7 @@ export async function singleSoak(options: SoakOptions): Promise<void> {
     const loadEnds = started + 1_000 * options.duration
     const stop = () => Date.now() >= loadEnds
     const rss = sampleRss(processTree(server.pid), 1_000)
-    // Streams under way and SSE connections open, each second once the loops have all started.
-    const underWay: number[] = []
-    const connections: number[] = []
-    const sampler = setInterval(() => {
-      if (Date.now() - started < 10_000 || stop()) return
-      underWay.push(openStreams.streams)
-      connections.push(openStreams.connections)
-    }, 1_000)
+    const sampled = sampleOpenStreams(started, stop)
     const progress = setInterval(() => log(`${Math.round((Date.now() - started) / 1000)} s: ${JSON.stringify(tally)}`), 30_000)
     const book = new StormBook(stormPlan, tally)
     const receiver = await webhookReceiver(book)
@@ -81,7 +74,7 @@ export async function singleSoak(options: SoakOptions): Promise<void> {
 
     log('draining the queue and checking the last /run jobs')
     const drained = await statsOnce(idle, 120_000)
-    clearInterval(sampler)
+    sampled.stop()
     const peakRss = rss.stop()
     await settleStorm(targets, book, 30_000)
     receiver.close()
@@ -95,8 +88,8 @@ export async function singleSoak(options: SoakOptions): Promise<void> {
       command: commandOf(),
       plan: { streams, concurrency, maxQueue: options.maxQueue, duration: options.duration, streamPlan, stormPlan },
       loadSeconds,
-      streamsUnderWay: summaryOf(underWay),
-      sseConnectionsOpen: summaryOf(connections),
+      streamsUnderWay: summaryOf(sampled.underWay),
+      sseConnectionsOpen: summaryOf(sampled.connections),
       tally,
       memory: { baseline, drained, end, peakRss },
     }

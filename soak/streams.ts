@@ -161,3 +161,24 @@ export async function streamLoop(targets: Targets, plan: StreamPlan, tally: Tall
     }
   }
 }
+
+/** Samples of {@link openStreams} taken during the load: `stop()` ends the sampling. */
+export interface OpenStreamSamples {
+  underWay: number[]
+  connections: number[]
+  stop(): void
+}
+
+/**
+ * Samples the streams under way and the SSE connections open each second, from 10 s after
+ * `started` (once the loops have all started) until `loadOver()`.
+ */
+export function sampleOpenStreams(started: number, loadOver: () => boolean): OpenStreamSamples {
+  const samples: OpenStreamSamples = { underWay: [], connections: [], stop: () => clearInterval(timer) }
+  const timer = setInterval(() => {
+    if (Date.now() - started < 10_000 || loadOver()) return
+    samples.underWay.push(openStreams.streams)
+    samples.connections.push(openStreams.connections)
+  }, 1_000)
+  return samples
+}

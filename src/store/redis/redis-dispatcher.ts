@@ -10,6 +10,7 @@ import type { Dispatcher, DueAttempt, QueueEntry, WorkerCounts } from '../store.
 import type { Lease } from '../job-state.ts'
 import type { RedisContext } from './redis-jobs.ts'
 import type { RedisReply } from './redis-client.ts'
+import { Listeners } from './listeners.ts'
 import { CLAIM, ENQUEUE, HEALTH, PURGE, RELEASE, RENEW, SWEEP } from './scripts-fleet.ts'
 
 /** How many due attempts one sweep answers at most; the next sweep takes the rest. */
@@ -21,8 +22,8 @@ export class RedisDispatcher implements Dispatcher {
   /** This member's name among the fleet's, for `/health`. */
   readonly member: string
   readonly #context: RedisContext
-  readonly #cancelListeners = new Set<(id: string, attempt: number) => void>()
-  readonly #workListeners = new Set<() => void>()
+  readonly #cancelListeners = new Listeners<[id: string, attempt: number]>()
+  readonly #workListeners = new Listeners()
 
   constructor(context: RedisContext, member: string) {
     this.#context = context
@@ -69,23 +70,21 @@ export class RedisDispatcher implements Dispatcher {
   }
 
   onCancel(listener: (id: string, attempt: number) => void): () => void {
-    this.#cancelListeners.add(listener)
-    return () => this.#cancelListeners.delete(listener)
+    return this.#cancelListeners.add(listener)
   }
 
   onWork(listener: () => void): () => void {
-    this.#workListeners.add(listener)
-    return () => this.#workListeners.delete(listener)
+    return this.#workListeners.add(listener)
   }
 
   /** The doorbell rang (or a look is due): tells whoever listens for work. */
   workMayBeQueued(): void {
-    for (const listener of [...this.#workListeners]) listener()
+    this.#workListeners.tell()
   }
 
   /** The doorbell rang with a cancel. */
   cancelled(id: string, attempt: number): void {
-    for (const listener of [...this.#cancelListeners]) listener(id, attempt)
+    this.#cancelListeners.tell(id, attempt)
   }
 
   async purge(): Promise<QueueEntry[]> {

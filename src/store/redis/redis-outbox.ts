@@ -4,6 +4,7 @@
  * holds it for `holdMs`; a member that stops holding it (it died mid-delivery) leaves it to the next.
  * @module
  */
+import { Listeners } from './listeners.ts'
 import type { OutboxEntry, WebhookOutbox } from '../store.ts'
 import type { RedisContext } from './redis-jobs.ts'
 import { OUTBOX_HOLD, OUTBOX_TAKE } from './scripts-fleet.ts'
@@ -14,7 +15,7 @@ const memberOf = (entry: OutboxEntry) => `${entry.id}:${entry.attempt}`
 export class RedisOutbox implements WebhookOutbox {
   readonly holdMs: number
   readonly #context: RedisContext
-  readonly #listeners = new Set<() => void>()
+  readonly #listeners = new Listeners()
 
   constructor(context: RedisContext, holdMs: number) {
     this.#context = context
@@ -40,12 +41,11 @@ export class RedisOutbox implements WebhookOutbox {
   }
 
   onEntry(listener: () => void): () => void {
-    this.#listeners.add(listener)
-    return () => this.#listeners.delete(listener)
+    return this.#listeners.add(listener)
   }
 
   /** The doorbell rang for the outbox (or a look is due). */
   entryMayBeDue(): void {
-    for (const listener of [...this.#listeners]) listener()
+    this.#listeners.tell()
   }
 }
