@@ -41,8 +41,11 @@ export class Coordinator {
   readonly #limit: ConcurrencyLimit
   readonly #maxQueue: number
   readonly #deliver: DeliverToJob
-  /** Queued attempts by queue key (sorted when taken), and the key of each. */
-  readonly #queue = new Map<string, Queued>()
+  /**
+   * Queued attempts by queue key, one map per lane (normal, then low priority), each in the order
+   * the attempts were queued (the order their keys sort in: storage lists them so on a restart).
+   */
+  readonly #lanes = [new Map<string, Queued>(), new Map<string, Queued>()] as const
   readonly #queueKeyOf = new Map<string, string>()
   readonly #running = new Set<string>()
   readonly #outbox = new Map<string, JobObjectCall>()
@@ -61,7 +64,7 @@ export class Coordinator {
   /** Reads the stored state back; resolves once it is held. */
   async load(): Promise<void> {
     for (const [key, queued] of await this.#storage.list<Queued>({ prefix: 'q:' })) {
-      this.#queue.set(key, queued)
+      this.#laneOf(key).set(key, queued)
       this.#queueKeyOf.set(attemptKey(queued.id, queued.attempt), key)
     }
     for (const key of (await this.#storage.list({ prefix: 'r:' })).keys()) this.#running.add(key.slice(2))
@@ -84,7 +87,7 @@ export class Coordinator {
     const slots = this.#limit.current
     const running = this.#running.size
     return {
-      jobs: { ...this.#counts, inProgress: running, inQueue: this.#queue.size },
+      jobs: { ...this.#counts, inProgress: running, inQueue: this.#queued },
       workers: { idle: Number.isFinite(slots) ? Math.max(0, slots - running) : 1, running },
     }
   }
@@ -92,7 +95,7 @@ export class Coordinator {
   /** `/purge-queue`: every queued attempt leaves the queue, its object told to end it. Answers how many. */
   purge(): number {
     this.calls.purge++
-    const taken = [...this.#queue.values()]
+    const taken = [...this.#lanes[0].values(), ...this.#lanes[1].values()]
     for (const { id, attempt } of taken) {
       this.#dequeue(id, attempt)
       this.#send({ kind: 'purged', id, attempt })
@@ -116,13 +119,13 @@ export class Coordinator {
     if (this.#running.has(key)) return { granted: true }
     if (this.#queueKeyOf.has(key)) return { granted: false }
     if (attempt > 1) this.#count('retried')
-    if (this.#queue.size === 0 && this.#running.size < this.#limit.now()) {
+    if (this.#queued === 0 && this.#running.size < this.#limit.now()) {
       this.#run(key)
       return { granted: true }
     }
-    if (this.#queue.size >= this.#maxQueue) return { full: this.#queue.size }
+    if (this.#queued >= this.#maxQueue) return { full: this.#queued }
     const stored = queueKey(lowPriority, this.#order++)
-    this.#queue.set(stored, { id, attempt })
+    this.#laneOf(stored).set(stored, { id, attempt })
     this.#queueKeyOf.set(key, stored)
     void this.#storage.put({ [stored]: { id, attempt }, 's:order': this.#order })
     return { granted: false }
@@ -142,16 +145,28 @@ export class Coordinator {
 
   /** Gives free slots to the queue's first attempts, in order. */
   #grantFreeSlots(): void {
-    const free = this.#limit.now() - this.#running.size
-    if (free <= 0 || this.#queue.size === 0) return
-    const next = [...this.#queue.keys()].sort().slice(0, free)
-    for (const stored of next) {
-      const { id, attempt } = this.#queue.get(stored)!
-      this.#dequeue(id, attempt)
-      this.#run(attemptKey(id, attempt))
-      this.#send({ kind: 'grant', id, attempt })
+    let free = this.#limit.now() - this.#running.size
+    // Each lane in the order it was queued; an entry taken while its map is walked is fine to drop.
+    for (const lane of this.#lanes) {
+      for (const { id, attempt } of lane.values()) {
+        if (free-- <= 0) return
+        this.#dequeue(id, attempt)
+        this.#run(attemptKey(id, attempt))
+        this.#send({ kind: 'grant', id, attempt })
+      }
     }
   }
+
+  /** How many attempts wait, in both lanes. */
+  get #queued(): number {
+    return this.#lanes[0].size + this.#lanes[1].size
+  }
+
+  /** The lane of a queue key: `q:0:…` normal, `q:1:…` low priority. */
+  #laneOf(stored: string): Map<string, Queued> {
+    return this.#lanes[stored[2] === '1' ? 1 : 0]
+  }
+
 
   #run(key: string): void {
     this.#running.add(key)
@@ -164,7 +179,7 @@ export class Coordinator {
     const stored = this.#queueKeyOf.get(key)
     if (stored === undefined) return false
     this.#queueKeyOf.delete(key)
-    this.#queue.delete(stored)
+    this.#laneOf(stored).delete(stored)
     void this.#storage.delete([stored])
     return true
   }
