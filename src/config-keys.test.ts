@@ -46,8 +46,9 @@ describe('an unknown key is refused at start-up', () => {
     expect(error).toBeInstanceOf(TypeError)
     expect(error.message).toMatch(/^edgepod: serverless\.start has no option "port"; its options are handler, /)
     expect(error.message).toContain('returnAggregateStream, return_aggregate_stream,')
-    // RunPod's ignored keys are accepted, not offered.
-    expect(error.message).not.toContain('refresh_worker')
+    // RunPod's ignored keys are accepted, not offered; its keys that edgepod honours are.
+    expect(error.message).not.toContain('rp_args')
+    expect(error.message).toContain('refreshWorker, refresh_worker')
   })
 
   it("refuses another entry point's option on the core's start, and offers it for a typo", () => {
@@ -88,6 +89,8 @@ describe('every real option is known', () => {
       exposeErrorStack: false,
       workerId: 'worker-1',
       store: memoryStore(),
+      refreshWorker: false,
+      refresh_worker: false,
     } satisfies WorkerConfig
     expect(() => start(config)).not.toThrow()
     expect(warn).not.toHaveBeenCalled()
@@ -102,17 +105,17 @@ describe('every real option is known', () => {
 describe("RunPod's keys that edgepod ignores", () => {
   it('are accepted with one warning per key per process, saying why', () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {})
-    start({ handler, refresh_worker: true })
-    start({ handler, refresh_worker: true, return_aggregate_stream: true })
-    expect(warn.mock.calls).toEqual([
-      ["edgepod: serverless.start ignores RunPod's refresh_worker: edgepod never stops a worker after its jobs; it serves until its process or isolate ends"],
-    ])
+    start({ handler, reference_counter_start: 1 })
+    start({ handler, reference_counter_start: 2, return_aggregate_stream: true })
+    expect(warn.mock.calls).toEqual([["edgepod: serverless.start ignores RunPod's reference_counter_start: it is internal to RunPod's debugger"]])
     resolveConfig({ handler, rp_args: { test_input: '{}' }, jobs_fetcher: () => [] })
     expect(warn.mock.calls.slice(1)).toEqual([
-      ["edgepod: serverless.start ignores RunPod's rp_args: RunPod's start fills it in from its command-line flags; edgepod's are those of `edgepod dev` and `edgepod run`"],
+      [
+        "edgepod: serverless.start ignores RunPod's rp_args: RunPod's start fills it in from its command-line flags, which edgepod reads itself when the worker file is run (`tsx worker.ts --rp_serve_api`)",
+      ],
       ["edgepod: serverless.start ignores RunPod's jobs_fetcher: it is a test hook of RunPod's job-taking loop; edgepod's jobs come through its routes"],
     ])
-    resolveConfig({ handler, rp_args: {}, jobs_fetcher: undefined, refresh_worker: false })
+    resolveConfig({ handler, rp_args: {}, jobs_fetcher: undefined, reference_counter_start: 3 })
     expect(warn).toHaveBeenCalledTimes(3)
   })
 

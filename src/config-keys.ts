@@ -15,9 +15,7 @@ import { editDistance } from './edit-distance.ts'
  * marked deprecated so that editors strike them through.
  */
 export interface RunPodIgnoredOptions {
-  /** @deprecated edgepod ignores it: a worker is never stopped after its jobs. */
-  refresh_worker?: boolean | undefined
-  /** @deprecated edgepod ignores it: RunPod's `start` fills it in from its command-line flags. */
+  /** @deprecated edgepod ignores it: RunPod's `start` fills it in from its command-line flags, which edgepod reads itself. */
   rp_args?: Record<string, unknown> | undefined
   /** @deprecated edgepod ignores it: internal to RunPod's debugger. */
   reference_counter_start?: number | undefined
@@ -70,8 +68,9 @@ const CONFIG_KEYS = {
   exposeErrorStack: 'option',
   workerId: 'option',
   store: 'option',
-  refresh_worker: { ignored: 'edgepod never stops a worker after its jobs; it serves until its process or isolate ends' },
-  rp_args: { ignored: "RunPod's start fills it in from its command-line flags; edgepod's are those of `edgepod dev` and `edgepod run`" },
+  refreshWorker: 'option',
+  refresh_worker: 'option',
+  rp_args: { ignored: "RunPod's start fills it in from its command-line flags, which edgepod reads itself when the worker file is run (`tsx worker.ts --rp_serve_api`)" },
   reference_counter_start: { ignored: "it is internal to RunPod's debugger" },
   jobs_fetcher: TEST_HOOK,
   jobs_fetcher_timeout: TEST_HOOK,

@@ -17,6 +17,7 @@ import { decodeWebhookSecret } from './engine/webhook-signature.ts'
 import { DEFAULTS } from './limits.ts'
 import type { Store } from './store/store.ts'
 import { defaultStore } from './store/default-store.ts'
+import { processExit } from './engine/refresh.ts'
 
 /**
  * A handler: a function, async function, generator or async generator, or any function that returns
@@ -124,6 +125,15 @@ export interface WorkerConfig<
   keepAlive?: number | undefined
   /** How long a stopped handler may take to run its cleanup before its slot is freed anyway, ms. @default 5000 */
   cleanupTimeout?: number | undefined
+  /**
+   * RunPod's `refresh_worker`: after every job, the process drains (it takes no new job, and ends
+   * those it holds) and exits, for its supervisor to start a fresh one. A plain handler's returned
+   * `{ refresh_worker: true, ... }` asks the same after its own job. Node, Bun and Deno only: on
+   * Workers it does nothing. @default false
+   */
+  refreshWorker?: boolean | undefined
+  /** RunPod's spelling of {@link WorkerConfig.refreshWorker}. */
+  refresh_worker?: boolean | undefined
   /** Largest accepted request body, bytes. @default 10485760 */
   maxBodyBytes?: number | undefined
   /** How long a `/run` or `POST /stream` job's result is kept after its end, within its ttl, ms. @default 1800000 (RunPod's 30 min) */
@@ -171,6 +181,11 @@ function positive(name: string, value: number | undefined, fallback: number, all
     throw new TypeError(`edgepod: ${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`)
   }
   return value
+}
+
+function flag(name: string, value: boolean | undefined): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`edgepod: ${name} must be true or false, got ${String(value)}`)
+  return value === true
 }
 
 function wholeOrInfinity(name: string, value: number | undefined, fallback: number): number {
@@ -240,6 +255,8 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       exposeErrorStack,
       workerId: config.workerId,
       setup: config.setup as EngineOptions['setup'],
+      refreshWorker: flag('refreshWorker', config.refreshWorker ?? config.refresh_worker),
+      exit: processExit(),
       resultRetention: positive('resultRetention', config.resultRetention, DEFAULTS.resultRetention),
       syncResultRetention: positive('syncResultRetention', config.syncResultRetention, DEFAULTS.syncResultRetention),
     },

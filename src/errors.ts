@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'queue_full'
   | 'store_unavailable'
   | 'setup_failed'
+  | 'draining'
   | 'internal'
 
 /**
@@ -62,6 +63,14 @@ export function notRetryable(id: string, status: string): WorkerError {
 /** 429 `queue_full`, to be tried again in a second. */
 export function queueFull(waiting: number): WorkerError {
   return new WorkerError('queue_full', `the queue is full: ${waiting} jobs are waiting for a slot; try again later`, { retryAfter: QUEUE_FULL_RETRY_AFTER })
+}
+
+/**
+ * 503 `draining`: a job asked for `refresh_worker`, and this process is about to restart; the
+ * request may be made again at once, and a fresh process answers it.
+ */
+export function draining(): WorkerError {
+  return new WorkerError('draining', 'this worker is restarting after a job asked for refresh_worker; send the request again', { retryAfter: 1 })
 }
 
 /**

@@ -40,6 +40,11 @@ export const DEFAULTS = {
   webhookAttempts: 5,
   webhookInitialDelay: 1_000,
   webhookTimeout: 10_000,
+  /**
+   * How long a refreshing process (`refresh_worker`) waits after its last job before it exits, ms:
+   * the answers under way, a `/runsync` result or a stream's last events, are written by then.
+   */
+  refreshFlush: 500,
 } as const
 
 /** `?wait=` of `/runsync` and `/status-sync`, ms: the default, and the most (RunPod's). */

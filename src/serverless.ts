@@ -9,6 +9,7 @@ import { resolveConfig } from './config.ts'
 import { JobEngine } from './engine/engine.ts'
 import { NO_EXECUTION_CONTEXT, createApp } from './http/app.ts'
 import type { ExecutionContextLike, Job } from './types.ts'
+import { runIfMainModule } from './adapter/main-module/detect.ts'
 
 /**
  * What `serverless.start` returns: a module's default export on Workers, Deno, Bun and Node. The
@@ -95,8 +96,11 @@ export const start: StartFunction = (config) => {
   if ((config as { durableObject?: unknown } | undefined)?.durableObject !== undefined) {
     throw new TypeError("edgepod: durableObject is an option of edgepod/cloudflare-workers: import { serverless } from 'edgepod/cloudflare-workers'")
   }
+  const worker = workerOf(config as WorkerConfig)
+  // `tsx worker.ts --rp_serve_api`, `--test_input`: the worker file run by itself, as RunPod's handler.py.
+  runIfMainModule(worker)
   // The declared type is the point: what a config's types make of the worker's.
-  return workerOf(config as WorkerConfig) as never
+  return worker as never
 }
 
 /** The worker of a config: its engine over its store (in memory unless told), and its app. */

@@ -94,6 +94,36 @@ describe.concurrent('edgepod dev', () => {
     expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('PORT must be a number from 0 to 65535, got "eighty"')])
   })
 
+  it('serves GET /ping alone on PORT_HEALTH, as RunPod load balancers poll it, and refuses a bad one', async (test) => {
+    const cli = edgepod(test, ['dev', 'examples/tokens.ts', '--port', '0'], root, { PORT_HEALTH: '0' })
+    const [, port] = await cli.printed(/^edgepod: GET \/ping also at port (\d+) \(PORT_HEALTH\)$/m)
+    await cli.printed(/^edgepod: serving examples\/tokens\.ts at /m)
+    const ping = await fetch(`http://127.0.0.1:${port}/ping`)
+    expect([ping.status, await ping.json()]).toEqual([200, { status: 'healthy' }])
+    const other = await fetch(`http://127.0.0.1:${port}/health`)
+    expect([other.status, (await other.json()).code]).toEqual([404, 'not_found'])
+    cli.child.kill('SIGINT')
+    expect((await cli.result).code).toBe(0)
+    const bad = await edgepod(test, ['dev', 'examples/tokens.ts'], root, { PORT_HEALTH: '99999' }).result
+    expect([bad.code, bad.stderr]).toEqual([2, expect.stringContaining('PORT_HEALTH must be a number from 0 to 65535, got "99999"')])
+  })
+
+  it('starts a fresh worker process after a job asks for refresh_worker, and serves on', async (test) => {
+    const cli = edgepod(test, ['dev', 'test/fixtures/self-run.ts', '--port', '0'])
+    const [, url] = await cli.printed(/^edgepod: serving test\/fixtures\/self-run\.ts at (http:\/\/127\.0\.0\.1:\d+)$/m)
+    const runsync = (input: unknown) => fetch(`${url}/runsync`, { method: 'POST', body: JSON.stringify({ input }) }).then((r) => r.json())
+    const before = await runsync({ prompt: 'one', refresh: true })
+    expect(before).toMatchObject({ status: 'COMPLETED', output: { echo: 'one' } })
+    await cli.printed(/the worker process exited \(0\); starting it again/, 'stderr')
+    // The next version answers; its jobs are its own, under a new workerId.
+    await test.expect.poll(async () => (await fetch(`${url}/ping`)).status, { timeout: 20_000 }).toBe(200)
+    const after = await runsync({ prompt: 'two' })
+    expect(after).toMatchObject({ status: 'COMPLETED', output: { echo: 'two' } })
+    expect(after.workerId).not.toBe(before.workerId)
+    cli.child.kill('SIGINT')
+    expect((await cli.result).code).toBe(0)
+  })
+
   it('serves the file on the port it prints, and stops cleanly on SIGINT', async (test) => {
     const cli = edgepod(test, ['dev', 'examples/tokens.ts', '--port', '0'])
     const [, url] = await cli.printed(/^edgepod: serving examples\/tokens\.ts at (http:\/\/127\.0\.0\.1:\d+)$/m)

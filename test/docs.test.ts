@@ -126,10 +126,10 @@ const promisedLogsOf = (code: string) => [...code.matchAll(/console\.log\(.*\)\s
  * Runs shell lines one after another in one bash (so a variable set by one is seen by the next),
  * each line's printout checked against its `# {…}` comment; resolves to each line's printout.
  */
-async function runShellLines(lines: string[], cwd: string): Promise<string[]> {
+async function runShellLines(lines: string[], cwd: string, env: Record<string, string> = {}): Promise<string[]> {
   const marker = '@@edgepod-docs-line@@'
   const script = ['set -euo pipefail', ...lines.flatMap((line) => [`printf '\\n${marker}\\n'`, line])].join('\n')
-  const { stdout } = await run('bash', ['-c', script], { cwd, env: { ...process.env, NO_COLOR: '1' } })
+  const { stdout } = await run('bash', ['-c', script], { cwd, env: { ...process.env, NO_COLOR: '1', ...env } })
   const printed = stdout.split(`\n${marker}\n`).slice(1)
   lines.forEach((line, index) => {
     const promised = promisedPrintOf(line)
@@ -161,6 +161,28 @@ describe('README.md', () => {
     const [printed] = await runShellLines([runLine!], dir)
     expect(printed).toContain('"token 4"')
     expect(printed).toContain('"status":"COMPLETED"')
+  })
+
+  it('the worker file run by itself: a test job from the flag and from test_input.json, and --rp_serve_api on Node and Bun', async () => {
+    const worker = block(doc, 'for (let i = 0; i < 5; i++) yield `token ${i}`')
+    const dir = await dirFor(worker)
+    await writeFile(join(dir, 'worker.ts'), worker.code)
+    await writeFile(join(dir, 'test_input.json'), '{"input": {}}')
+    const [flagLine, fileLine, serveLine, bunLine] = commandsOf(block(doc, 'npx tsx worker.ts --rp_serve_api'))
+    // `edgepod` is this package's sources, as everywhere in the tests.
+    const sources = { NODE_OPTIONS: '--conditions=edgepod-source' }
+    const [fromFlag, fromFile] = await runShellLines([flagLine!, fileLine!], dir, sources)
+    for (const printed of [fromFlag, fromFile]) {
+      expect(printed).toContain('"token 4"')
+      expect(printed).toContain('"status":"COMPLETED"')
+    }
+    const bun = join(root, 'node_modules/.bin/bun --conditions=edgepod-source')
+    for (const line of [serveLine!, bunLine!.replace(/^bun /, `${bun} `)]) {
+      const command = `exec ${line.replace(/\s+#.*$/, '').replace('--rp_api_port 8000', '')} --rp_api_port 0`
+      const server = await spawnServer('bash', ['-c', command], { cwd: dir, env: sources, group: true, ready: /serving worker\.ts at (http:\/\/\S+)/ })
+      servers.push(server)
+      expect((await runSync(server.url)).body).toMatchObject({ status: 'COMPLETED', output: ['token 0', 'token 1', 'token 2', 'token 3', 'token 4'] })
+    }
   })
 
   it('scaling out: the two members share their jobs through Redis, and a worker opens its own store', async () => {

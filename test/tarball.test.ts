@@ -112,6 +112,10 @@ describe('plain Node, no tsx', () => {
     const [, runArgs] = edgepod('run', 'plain-worker.js', '--input', '{"times":2}')
     const { stdout } = await run(node, [...runArgs], { cwd: consumer })
     expect(stdout.split('\n').slice(0, 2)).toEqual(['"plain 0"', '"plain 1"'])
+    // The file run by itself, as `python handler.py --test_input` runs: the built package finds its runner.
+    const itself = await run(process.execPath, ['plain-worker.js', '--test_input', '{"input":{"times":2}}'], { cwd: consumer })
+    expect(itself.stdout.split('\n').slice(0, 2)).toEqual(['"plain 0"', '"plain 1"'])
+    expect(JSON.parse(itself.stdout.trim().split('\n').at(-1)!)).toMatchObject({ status: 'COMPLETED' })
     const [, versionArgs] = edgepod('--version')
     expect((await run(node, [...versionArgs], { cwd: consumer })).stdout).toMatch(/^edgepod \d+\.\d+\.\d+\n$/)
   })

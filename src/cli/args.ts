@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util'
 import { CliError } from './cli-error.ts'
+import { healthPortOf } from '../adapter/health-port.ts'
 
 /** `edgepod dev <file>`: serve the worker. */
 export interface DevCommand {
@@ -15,6 +16,8 @@ export interface DevCommand {
   host: string | undefined
   /** Serve the playground page beside the API (`--no-playground` turns it off). */
   playground: boolean
+  /** RunPod's `PORT_HEALTH`, when set apart from the port: `GET /ping` is served there too. */
+  healthPort: number | undefined
 }
 
 /** `edgepod run <file>`: run one job. */
@@ -54,7 +57,8 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     const { values, positionals } = withUsageErrors(name, parse)
     if (values.help) return { name: 'help' }
     const port = values.port !== undefined ? portOf(values.port, '--port') : env['PORT'] !== undefined ? portOf(env['PORT'], 'PORT') : DEFAULT_PORT
-    return { name, file: fileOf(name, positionals), port, host: values.host, playground: values.playground }
+    const healthPort = withUsageErrors(name, () => healthPortOf(env, port))
+    return { name, file: fileOf(name, positionals), port, host: values.host, playground: values.playground, healthPort }
   }
   if (name === 'run') {
     const options = { input: { type: 'string' }, test_input: { type: 'string' }, help } as const

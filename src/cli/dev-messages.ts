@@ -20,8 +20,8 @@ export interface DevWorkerOptions {
 
 /** From the supervisor to a worker process. */
 export type SupervisorMessage =
-  /** Sent with an accepted, paused socket as the handle: serve it. */
-  | { type: 'connection' }
+  /** Sent with an accepted, paused socket as the handle: serve it (on the health port: `/ping` only). */
+  | { type: 'connection'; health?: boolean }
   /** A newer version is serving: finish the requests under way, then exit. */
   | { type: 'retire' }
 

@@ -5,6 +5,7 @@
  */
 import type { Socket } from 'node:net'
 import { createNodeServer } from '../adapter/node/http-server.ts'
+import { healthPortHandler } from '../adapter/health-port.ts'
 import { PLAYGROUND_PATH, playgroundPathFor, withPlayground } from '../playground/index.ts'
 import type { DevWorkerOptions, SupervisorMessage, WorkerProcessMessage } from './dev-messages.ts'
 import { recordImports } from './imports.ts'
@@ -36,6 +37,8 @@ export async function serveDevWorker(options: DevWorkerOptions): Promise<number>
   }
   const handler = options.playground ? withPlayground(worker) : worker
   const server = createNodeServer(handler, process.env)
+  // RunPod's health port (PORT_HEALTH) serves `/ping` alone; its connections are this process's too.
+  const healthServer = createNodeServer(healthPortHandler(worker), process.env)
   // Sockets of this process, each with the number of its requests under way. (A server that never
   // listened does not track its connections: `closeIdleConnections()` would find none.)
   const sockets = new Map<Socket, number>()
@@ -77,7 +80,7 @@ export async function serveDevWorker(options: DevWorkerOptions): Promise<number>
         sockets.delete(socket)
         exitOnceIdle()
       })
-      server.emit('connection', socket)
+      ;(message.health ? healthServer : server).emit('connection', socket)
       socket.resume()
     })
     // The supervisor is gone (killed, or it exited): nothing will hand this process work again.

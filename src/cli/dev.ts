@@ -27,8 +27,9 @@ const STOP_TIMEOUT_MS = 5_000
 /** Serves `command.file` until SIGINT or SIGTERM; resolves to the exit code. */
 export async function dev(command: DevCommand): Promise<number> {
   if (!statSync(command.file, { throwIfNoEntry: false })?.isFile()) throw new CliError(`no such file: ${command.file}`)
-  const server = await listen(command)
+  const server = await listen(command, command.port)
   const { port } = server.address() as AddressInfo
+  const healthServer = command.healthPort === undefined ? undefined : await listen(command, command.healthPort, 'PORT_HEALTH')
   const host = command.host ?? '127.0.0.1'
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   const workerOptions: DevWorkerOptions = { file: command.file, url, playground: command.playground }
@@ -89,10 +90,13 @@ export async function dev(command: DevCommand): Promise<number> {
     })
   }
 
-  server.on('connection', (socket: Socket) => {
-    if (serving?.connected) send(serving, { type: 'connection' }, socket)
+  const handOver = (health: boolean) => (socket: Socket) => {
+    if (serving?.connected) send(serving, { type: 'connection', health }, socket)
     else unavailable(socket, command.file)
-  })
+  }
+  server.on('connection', handOver(false))
+  healthServer?.on('connection', handOver(true))
+  if (healthServer) console.log(`edgepod: GET /ping also at port ${(healthServer.address() as AddressInfo).port} (PORT_HEALTH)`)
   start()
 
   await stopSignal()
@@ -100,21 +104,25 @@ export async function dev(command: DevCommand): Promise<number> {
   console.error('edgepod: stopping')
   watcher.close()
   server.close()
+  healthServer?.close()
   await Promise.all([serving, loading].map((child) => child && stopChild(child)))
   return 0
 }
 
-/** Listens on the command's port and host; connections arrive paused, to be read by a worker process. */
-function listen(command: DevCommand): Promise<Server> {
+/**
+ * Listens on `port` and the command's host; connections arrive paused, to be read by a worker
+ * process. `option` is what set the port, for the error when it is in use.
+ */
+function listen(command: DevCommand, port: number, option = '--port'): Promise<Server> {
   const server = createServer({ pauseOnConnect: true })
   return new Promise((ready, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new CliError(`port ${command.port} is in use; pick another with --port`, { exitCode: 1 }))
+      if (error.code === 'EADDRINUSE') reject(new CliError(`port ${port} is in use; pick another with ${option}`, { exitCode: 1 }))
       else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
         reject(new CliError(`cannot listen on host ${JSON.stringify(command.host)}: ${error.code}`, { exitCode: 1 }))
       } else reject(error)
     })
-    server.listen(command.port, command.host ?? '127.0.0.1', () => ready(server))
+    server.listen(port, command.host ?? '127.0.0.1', () => ready(server))
   })
 }
 

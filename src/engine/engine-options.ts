@@ -41,6 +41,10 @@ export interface EngineOptions {
   syncResultRetention: number
   /** Runs once before the first job (see `WorkerConfig.setup`). */
   setup: ((env: unknown) => void | Promise<void>) | undefined
+  /** RunPod's `refresh_worker` in the config: the process restarts after every job. */
+  refreshWorker: boolean
+  /** Ends the process after a refresh has drained it; absent on Workers, which ignore refreshes. */
+  exit: (() => void) | undefined
 }
 
 /** How a job is submitted. */

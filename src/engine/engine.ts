@@ -9,7 +9,7 @@
 import type { ExecutionContextLike, HealthReport, JobRequest, JobStatusObject } from '../types.ts'
 import type { Awaitable } from '../awaitable.ts'
 import { isPromiseLike, whenReady } from '../awaitable.ts'
-import { jobErrors, jobNotFound, logFailure, notRetryable, queueFull } from '../errors.ts'
+import { draining, jobErrors, jobNotFound, logFailure, notRetryable, queueFull } from '../errors.ts'
 import type { Store } from '../store/store.ts'
 import type { Ending, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
@@ -27,6 +27,8 @@ import { WebhookSender } from './webhook-sender.ts'
 import { restoreJobs } from './restore.ts'
 import { joinFleet } from './fleet-member.ts'
 import { Readiness } from './readiness.ts'
+import { WorkerRefresh } from './refresh.ts'
+import type { Concurrency } from './scheduler.ts'
 import { keepOf } from './retention.ts'
 import type { FleetMember } from './fleet-member.ts'
 
@@ -50,6 +52,8 @@ export class JobEngine {
   readonly store: Store
   /** Where the worker's setup stands (`/ping`, `/health`). */
   readonly readiness: Readiness
+  /** RunPod's `refresh_worker`: whether this process drains to restart (`/ping`, submissions). */
+  readonly refresh: WorkerRefresh
   readonly #contexts = new JobContexts()
   readonly #executor: Executor
   readonly #scheduler: Scheduler
@@ -60,6 +64,8 @@ export class JobEngine {
   /** What this process does for the fleet, with a store shared by processes. */
   readonly #fleet: FleetMember | undefined
   #workerId: string | undefined
+  /** SSE readers attached in this process: a refreshing process lets them read to the end. */
+  #localReaders = 0
 
   constructor(options: EngineOptions, store: Store) {
     this.options = options
@@ -73,7 +79,17 @@ export class JobEngine {
     }
     this.#executor = new Executor({ ...options, handler }, store, {
       ended: (job) => this.#ended(job),
-      released: () => this.#scheduler.slotFreed(),
+      released: (refreshAsked) => {
+        // First: a draining process that leaves the queue to others must not claim for this slot.
+        this.refresh.jobReleased(refreshAsked)
+        this.#scheduler.slotFreed()
+      },
+    })
+    this.refresh = new WorkerRefresh({
+      everyJob: options.refreshWorker,
+      exit: options.exit,
+      shared: typeof dispatcher.sweep === 'function',
+      idle: () => this.#idle(),
     })
     this.#retention = new Retention(options, {
       expire: (id, attempt) => void this.#expire(id, attempt),
@@ -87,6 +103,7 @@ export class JobEngine {
       jobs,
       dispatcher,
       notReady: () => this.readiness.whenSettled(),
+      claimsNothing: () => this.refresh.claimsNothing,
       slotsInUse: () => this.#executor.slotsInUse,
       workerId: () => this.workerId,
       run: (writer) => {
@@ -134,6 +151,7 @@ export class JobEngine {
    * at once, so does this: a job costs no promise to submit.
    */
   submit(request: JobRequest, options: SubmitOptions = {}): Awaitable<JobState> {
+    if (this.refresh.refusesJobs) throw draining()
     const id = this.store.newJobId?.() ?? crypto.randomUUID()
     // Before the job is queued: a free slot starts it at once, and its handler reads its env.
     this.#contexts.set(id, options.env, options.executionCtx)
@@ -244,6 +262,7 @@ export class JobEngine {
     const job = await this.require(id)
     const { number, status } = job.attempt
     if (status !== 'FAILED' && status !== 'TIMED_OUT') throw notRetryable(id, status)
+    if (this.refresh.refusesJobs) throw draining()
     // Checked before the retry is made, so that a refused retry leaves the job as it was.
     if (!this.#scheduler.hasFreeSlot()) {
       const { inQueue } = (await dispatcher.health(this.#scheduler.workers())).jobs
@@ -283,12 +302,33 @@ export class JobEngine {
 
   /** A reader of the job's SSE stream arrived. */
   attachReader(job: JobState): void {
+    this.#localReaders++
     this.#readers.attach(job)
   }
 
   /** A reader left; when the last reader of a `POST /stream` job leaves, the grace period starts. */
   detachReader(job: JobState): void {
+    this.#localReaders--
     this.#readers.detach(job)
+    this.refresh.check()
+  }
+
+  /**
+   * Sets how many jobs run at once from now on, in place of the config's: a worker file run by
+   * itself with RunPod's `--rp_api_concurrency`.
+   */
+  setConcurrency(concurrency: Concurrency): void {
+    this.#scheduler.setConcurrency(concurrency)
+  }
+
+  /**
+   * True when a refreshing process may exit: no handler runs here, no reader reads here, and
+   * (with a store of its own) nothing waits in its queue.
+   */
+  #idle(): Awaitable<boolean> {
+    if (this.#executor.slotsInUse > 0 || this.#localReaders > 0) return false
+    if (typeof this.store.dispatcher.sweep === 'function') return true
+    return whenReady(this.store.dispatcher.health(this.#scheduler.workers()), (report) => report.jobs.inQueue === 0)
   }
 
   /** A polled read counts as interest: it restarts a running grace period. */

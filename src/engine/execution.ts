@@ -39,6 +39,8 @@ export class Execution implements SinkRun, DrivenRun {
   ended = false
   stopReason: unknown = undefined
   source: OutputSource | undefined = undefined
+  /** The handler's result asked for `refresh_worker`. */
+  refreshAsked = false
   /** When the execution timeout comes, ms since the epoch. */
   readonly deadline: number
   /** Settles when the handler has returned or thrown, whatever the job's status. */
@@ -119,6 +121,7 @@ export class Execution implements SinkRun, DrivenRun {
     if (this.ended) return
     this.ended = true
     cancelTimer(this.#timeout)
+    if (outcome.refresh) this.refreshAsked = true
     const ending: Ending = {
       status: outcome.status,
       error: outcome.error,

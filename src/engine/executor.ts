@@ -35,8 +35,8 @@ export interface JobContext {
 export interface ExecutorHooks {
   /** This process ended an attempt. */
   ended(job: JobState): void
-  /** A slot is free again. */
-  released(): void
+  /** A slot is free again; `refreshAsked` when the job's result asked for `refresh_worker`. */
+  released(refreshAsked: boolean): void
 }
 
 /**
@@ -154,7 +154,7 @@ export class Executor {
     if (this.#running.get(execution.lease.id) === execution) this.#running.delete(execution.lease.id)
     // A release that fails leaves the claim to run out: a sweep then finds its attempt ended.
     void Promise.resolve(this.#dispatcher.release(execution.lease)).catch((error: unknown) => logFailure('releasing a job’s claim failed', error))
-    this.#hooks.released()
+    this.#hooks.released(execution.refreshAsked)
   }
 
   /**

@@ -35,6 +35,8 @@ export interface Outcome {
   error?: ErrorDetail | undefined
   /** A plain handler's result, as JSON. */
   result?: string | undefined
+  /** The result asked for `refresh_worker`: the process restarts after the job. */
+  refresh?: boolean | undefined
 }
 
 /** What a sink needs of the run it writes for (an {@link Execution}). */
@@ -139,7 +141,7 @@ export class JobSink implements HandlerSink {
       // Reading the result threw (a getter, a Proxy): the handler's failure, in its own words.
       return this.failed(error)
     }
-    const { error, output } = split
+    const { error, output, refresh } = split
     let result: string | undefined
     if (output) {
       result = this.#serialise(output.value, true)
@@ -147,8 +149,8 @@ export class JobSink implements HandlerSink {
       // Nothing went out before a result, so nothing is left to measure: the answer comes at once.
       if (this.#budget.admit(result, this) !== true) return void this.#overBudget(true, this.#options.maxResultBytes)
     }
-    if (error !== undefined) this.#run.end({ status: 'FAILED', error: jobErrors.handler(error), result }, true)
-    else this.#run.end({ status: 'COMPLETED', result }, true)
+    if (error !== undefined) this.#run.end({ status: 'FAILED', error: jobErrors.handler(error), result, refresh }, true)
+    else this.#run.end({ status: 'COMPLETED', result, refresh }, true)
   }
 
   streaming(source: OutputSource): void {

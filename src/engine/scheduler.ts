@@ -25,11 +25,13 @@ export interface SchedulerDeps {
   run(writer: AttemptWriter): void
   /** While the worker's setup runs, what settles when it has: nothing is claimed before. */
   notReady?(): Promise<void> | undefined
+  /** True while this process claims nothing (it drains to restart, and others take the queue). */
+  claimsNothing?(): boolean
 }
 
 /** Claims queued work for this process's free slots. */
 export class Scheduler {
-  readonly #limit: ConcurrencyLimit
+  #limit: ConcurrencyLimit
   readonly #deps: SchedulerDeps
   #pumping = false
   #again = false
@@ -40,7 +42,7 @@ export class Scheduler {
   #drained = false
   /** The timer that asks a modifier function on its cadence, once the first pass started it. */
   #cadence: ReturnType<typeof setInterval> | undefined
-  readonly #modifies: boolean
+  #modifies: boolean
 
   constructor(concurrency: Concurrency, deps: SchedulerDeps) {
     this.#limit = new ConcurrencyLimit(concurrency)
@@ -112,6 +114,16 @@ export class Scheduler {
     ;(this.#cadence as { unref?: () => void }).unref?.()
   }
 
+  /**
+   * Sets the concurrency from now on, in place of the config's (`--rp_api_concurrency` of a worker
+   * file run by itself): a raised limit takes queued work at once.
+   */
+  setConcurrency(concurrency: Concurrency): void {
+    this.#limit = new ConcurrencyLimit(concurrency)
+    this.#modifies = typeof concurrency === 'function'
+    this.pump()
+  }
+
   /** Stops asking the modifier (the engine is closed). */
   close(): void {
     clearInterval(this.#cadence)
@@ -130,6 +142,7 @@ export class Scheduler {
     const setup = this.#deps.notReady?.()
     if (setup) return setup.then(() => this.#fill())
     for (;;) {
+      if (this.#deps.claimsNothing?.()) return
       const free = this.#limit.now() - this.#deps.slotsInUse()
       if (free <= 0) return
       const claimed = this.#deps.dispatcher.claim(free)

@@ -61,11 +61,11 @@ describe('splitReturnedValue', () => {
 
   describe('refresh_worker', () => {
     it.each<[string, Record<string, unknown>, SplitResult]>([
-      ['alone, leaves no output', { refresh_worker: true }, { error: undefined, output: undefined }],
+      ['alone, leaves no output', { refresh_worker: true }, { error: undefined, output: undefined, refresh: true }],
       ['false, is stripped too', { refresh_worker: false, a: 1 }, { error: undefined, output: { value: { a: 1 } } }],
-      ['with other keys, leaves them as output', { refresh_worker: true, a: 1 }, { error: undefined, output: { value: { a: 1 } } }],
-      ['with an error, is stripped from the output', { error: 'x', refresh_worker: true, b: 2 }, { error: 'x', output: { value: { b: 2 } } }],
-      ['with only an error, leaves no output', { error: 'x', refresh_worker: true }, { error: 'x', output: undefined }],
+      ['with other keys, leaves them as output', { refresh_worker: true, a: 1 }, { error: undefined, output: { value: { a: 1 } }, refresh: true }],
+      ['with an error, is stripped from the output', { error: 'x', refresh_worker: true, b: 2 }, { error: 'x', output: { value: { b: 2 } }, refresh: true }],
+      ['with only an error, leaves no output', { error: 'x', refresh_worker: true }, { error: 'x', output: undefined, refresh: true }],
     ])('%s', (_name, value, expected) => {
       expect(splitReturnedValue(value)).toEqual(expected)
     })

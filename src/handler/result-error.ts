@@ -11,6 +11,8 @@ export interface SplitResult {
   error: string | undefined
   /** What becomes the job's output; absent when nothing is left. */
   output: { value: unknown } | undefined
+  /** True when the value carried a truthy `refresh_worker`: the process restarts after the job. */
+  refresh?: true
 }
 
 /** Python's truthiness, as RunPod's worker tests `error`: empty lists and dicts are falsy too. */
@@ -28,18 +30,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Splits a returned value: from a plain object, `error` and `refresh_worker` are taken out; a truthy
- * `error` fails the job and the remaining keys (if any) are its output. Other values are the output.
+ * `error` fails the job, a truthy `refresh_worker` restarts the process after it, and the remaining
+ * keys (if any) are its output. Other values are the output.
  */
 export function splitReturnedValue(value: unknown): SplitResult {
   if (value === undefined) return { error: undefined, output: undefined }
   if (!isPlainObject(value) || (!('error' in value) && !('refresh_worker' in value))) {
     return { error: undefined, output: { value } }
   }
-  const { error, refresh_worker: _refresh, ...rest } = value
+  const { error, refresh_worker: refresh, ...rest } = value
   const hasRest = Object.keys(rest).length > 0
   return {
     error: isTruthy(error) ? messageOf(error) : undefined,
     output: hasRest ? { value: rest } : undefined,
+    ...(isTruthy(refresh) ? { refresh: true } : {}),
   }
 }
 

@@ -20,6 +20,7 @@ export const statusOfCode: Readonly<Record<ErrorCode, number>> = {
   queue_full: 429,
   store_unavailable: 503,
   setup_failed: 503,
+  draining: 503,
   internal: 500,
 }
 

@@ -68,9 +68,17 @@ const errorAnswers = {
       'The store the jobs live in (Redis) cannot be reached now; the request changed nothing. Try again after `Retry-After` seconds. ' +
       'Only a worker whose jobs live in a store shared by processes answers it.',
   },
-  SetupFailed: {
-    codes: ['setup_failed'],
-    description: 'The worker’s `setup` failed: it runs no job (each fails with the setup’s error) until it is restarted.',
+  NotReady: {
+    codes: ['setup_failed', 'draining'],
+    description:
+      'The worker takes no job: its `setup` failed (`setup_failed`: every job fails with the setup’s error until it is restarted), ' +
+      'or a job asked for `refresh_worker` and this process drains to restart (`draining`, with `Retry-After`).',
+  },
+  Draining: {
+    codes: ['draining'],
+    description:
+      'A job asked for `refresh_worker`, and this process is draining to restart: it takes no new job (its store is its own). ' +
+      'Send the request again after `Retry-After` seconds; a fresh process answers it.',
   },
   InternalError: {
     codes: ['internal'],

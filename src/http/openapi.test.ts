@@ -46,27 +46,29 @@ const PROTOCOL_CODES = [
   'queue_full',
   'store_unavailable',
   'setup_failed',
+  'draining',
   'internal',
 ]
 const ROUTING_CODES = ['not_found', 'method_not_allowed']
 
-// The error statuses each route can answer without auth (401 is added with it).
+// The error statuses each route can answer without auth (401 is added with it). 503 on a
+// submitting route is `draining`, which only a worker with a store of its own answers.
 const ROUTE_ERRORS: Record<string, number[]> = {
-  '/run': [400, 413, 429, 500],
-  '/runsync': [400, 413, 429, 500],
-  '/stream': [400, 413, 429, 500],
+  '/run': [400, 413, 429, 500, 503],
+  '/runsync': [400, 413, 429, 500, 503],
+  '/stream': [400, 413, 429, 500, 503],
   '/stream/{id}': [400, 404, 500],
   '/status/{id}': [400, 404, 500],
   '/status-sync/{id}': [400, 404, 500],
   '/cancel/{id}': [404, 500],
-  '/retry/{id}': [404, 409, 429, 500],
+  '/retry/{id}': [404, 409, 429, 500, 503],
   '/purge-queue': [500],
   '/health': [500],
   '/openapi.json': [500],
   '/ping': [500, 503],
-  '/openai/v1/chat/completions': [400, 413, 429, 500],
-  '/openai/v1/completions': [400, 413, 429, 500],
-  '/openai/v1/models': [429, 500],
+  '/openai/v1/chat/completions': [400, 413, 429, 500, 503],
+  '/openai/v1/completions': [400, 413, 429, 500, 503],
+  '/openai/v1/models': [429, 500, 503],
 }
 
 const PREFIXES = ['', '/v2/{endpointId}']
@@ -205,6 +207,7 @@ describe('openApiDocument', () => {
       queue_full: 429,
       store_unavailable: 503,
       setup_failed: 503,
+      draining: 503,
       internal: 500,
     })
   })
@@ -222,13 +225,13 @@ describe('openApiDocument', () => {
     expect(doc['components']['securitySchemes']).toEqual(auth ? { bearerAuth: expect.objectContaining({ type: 'http', scheme: 'bearer' }) } : undefined)
   })
 
-  it('adds 503 store_unavailable to every route that reads or writes the jobs, only when they live in a shared store', () => {
+  it('adds 503 store_unavailable to every route that reads or writes the jobs, only when they live in a shared store (which never answers draining)', () => {
     const shared = documentOf({ auth: false, sharedStore: true })
     for (const [path, method, operation] of operations(shared)) {
       const route = path.replace('/v2/{endpointId}', '')
       const errors = Object.keys(operation['responses']).map(Number).filter((status) => status >= 400)
       const storeFree = route === '/openapi.json' || route === '/ping'
-      const expected = [...(ROUTE_ERRORS[route] ?? []), ...(storeFree ? [] : [503])].sort()
+      const expected = [...new Set([...(ROUTE_ERRORS[route] ?? []), ...(storeFree ? [] : [503])])].sort()
       expect(errors.sort(), `${method} ${path}`).toEqual(expected)
       if (!storeFree) expect(operation['responses']['503']).toEqual({ $ref: '#/components/responses/StoreUnavailable' })
     }

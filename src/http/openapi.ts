@@ -51,7 +51,9 @@ function operation(route: Route, method: Method, v2: boolean, context: DocumentC
   const names = [...(v2 ? ['EndpointId'] : []), ...(doc.parameters ?? [])]
   // Every route but this document's own reads or writes the store.
   const store = context.sharedStore && !route.doc.storeFree ? (['StoreUnavailable'] as const) : []
-  const errors: ErrorAnswerName[] = [...doc.errors, ...(auth ? (['Unauthorized'] as const) : []), ...store, 'InternalError']
+  // A process of a fleet that drains leaves submissions to the others: it never refuses them.
+  const own = context.sharedStore ? doc.errors.filter((name) => name !== 'Draining') : doc.errors
+  const errors: ErrorAnswerName[] = [...own, ...(auth ? (['Unauthorized'] as const) : []), ...store, 'InternalError']
   const responses: Json = { ...doc.responses }
   for (const name of errors) {
     const status = String(statusOfAnswer(name))

@@ -12,10 +12,13 @@ import type { LogRead } from '../../src/store/store.ts'
 import { eventsOf } from '../../src/store/store.ts'
 import type { JobStatusObject } from '../../src/types.ts'
 
-/** An engine for `config`, over the store the config resolves to (a fresh in-memory one by default). */
-export function engineWith(config: WorkerConfig): JobEngine {
+/**
+ * An engine for `config`, over the store the config resolves to (a fresh in-memory one by
+ * default). It never ends the test's process: `exit` is what a `refresh_worker` calls instead.
+ */
+export function engineWith(config: WorkerConfig, exit?: () => void): JobEngine {
   const resolved = resolveConfig(config)
-  return new JobEngine(resolved.engine, resolved.store)
+  return new JobEngine({ ...resolved.engine, exit }, resolved.store)
 }
 
 /** Resolves once the job's current attempt has ended (or the job is gone). */

@@ -28,6 +28,9 @@ export interface CloudflareWorkerConfig<TInput = any, TEnv = any, TResult = unkn
  */
 export const start: StartFunction<DurableObjectOption> = (config) => {
   const { durableObject, ...rest } = config
+  if (rest.refreshWorker || rest.refresh_worker) {
+    console.warn('edgepod: refresh_worker does nothing on Workers: an isolate is not a process that a supervisor restarts')
+  }
   if (durableObject === undefined) return startInMemory(rest as WorkerConfig) as never
   resolveConfig(rest as WorkerConfig) // the same checks, at start-up
   registerDurableWorker(rest as WorkerConfig, durableObject)

@@ -17,7 +17,7 @@ import type { Route } from '../route.ts'
 import { executionCtxOf, idOf, jobRequestOf, json, jsonText } from '../route.ts'
 
 /** The errors of every route that takes a job request. */
-export const SUBMIT_ERRORS = ['InvalidRequest', 'PayloadTooLarge', 'QueueFull'] as const
+export const SUBMIT_ERRORS = ['InvalidRequest', 'PayloadTooLarge', 'QueueFull', 'Draining'] as const
 
 /** The status object of the job now, or as `job` was when it is gone since (its ttl was short). */
 function statusNow(engine: JobEngine, job: JobState, logs = false): Awaitable<Response> {
@@ -150,7 +150,7 @@ export const jobRoutes: readonly Route[] = [
       description: 'Puts a `FAILED` or `TIMED_OUT` job back in the queue with the same id and input; other states answer 409.',
       parameters: ['JobId'],
       responses: { 200: jsonAnswer('The job is queued again.', 'JobQueued') },
-      errors: ['JobNotFound', 'InvalidState', 'QueueFull'],
+      errors: ['JobNotFound', 'InvalidState', 'QueueFull', 'Draining'],
     },
   },
 ]

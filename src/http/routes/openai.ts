@@ -76,7 +76,7 @@ async function bodyOf(c: Context, options: AppOptions): Promise<Record<string, u
   return body as Record<string, unknown>
 }
 
-const OPENAI_ERRORS = ['InvalidRequest', 'PayloadTooLarge', 'QueueFull'] as const
+const OPENAI_ERRORS = ['InvalidRequest', 'PayloadTooLarge', 'QueueFull', 'Draining'] as const
 
 /** The three routes. */
 export const openAIRoutes: readonly Route[] = [
@@ -120,7 +120,7 @@ export const openAIRoutes: readonly Route[] = [
       summary: 'OpenAI models',
       description: 'A job whose input is `{"openai_route":"/v1/models","openai_input":{}}`; the answer is the handler’s result.',
       responses: { 200: jsonAnswer('The handler’s list of models.', 'OpenAIResult') },
-      errors: ['QueueFull'],
+      errors: ['QueueFull', 'Draining'],
     },
   },
 ]

@@ -3,7 +3,7 @@
  * worker's own OpenAPI document. docs/protocol.md, "Routes".
  * @module
  */
-import { WorkerError } from '../../errors.ts'
+import { WorkerError, draining } from '../../errors.ts'
 import { apiKeysFor } from '../auth.ts'
 import { openApiDocument } from '../openapi.ts'
 import { jsonAnswer } from '../openapi-schemas.ts'
@@ -38,6 +38,8 @@ export const workerRoutes: readonly Route[] = [
     methods: ['GET'],
     handler: ({ engine }) => async () => {
       const { state, error } = engine.readiness
+      // A draining process takes no new job: the load balancer sends them to another.
+      if (engine.refresh.draining) throw draining()
       if (state === 'ready') return json({ status: 'healthy' })
       if (state === 'failed') throw new WorkerError('setup_failed', error?.message ?? 'setup failed')
       // The setup runs (this request may have started it): RunPod's load balancer waits on 204.
@@ -48,9 +50,10 @@ export const workerRoutes: readonly Route[] = [
       tag: 'worker',
       storeFree: true,
       summary: 'Readiness',
-      description: "RunPod's readiness probe: 204 while the worker's `setup` runs (jobs queue meanwhile), 200 once it has (or with none), 503 `setup_failed` if it failed.",
+      description:
+        "RunPod's readiness probe: 204 while the worker's `setup` runs (jobs queue meanwhile), 200 once it has (or with none), 503 `setup_failed` if it failed, 503 `draining` while a `refresh_worker` restart drains the process.",
       responses: { 200: jsonAnswer('Ready.', 'Ping'), 204: { description: 'The setup runs.' } },
-      errors: ['SetupFailed'],
+      errors: ['NotReady'],
     },
   },
   {
