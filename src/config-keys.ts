@@ -70,6 +70,8 @@ const CONFIG_KEYS = {
   store: 'option',
   refreshWorker: 'option',
   refresh_worker: 'option',
+  bucket: 'option',
+  spill: 'option',
   rp_args: { ignored: "RunPod's start fills it in from its command-line flags, which edgepod reads itself when the worker file is run (`tsx worker.ts --rp_serve_api`)" },
   reference_counter_start: { ignored: "it is internal to RunPod's debugger" },
   jobs_fetcher: TEST_HOOK,

@@ -18,6 +18,8 @@ import { DEFAULTS } from './limits.ts'
 import type { Store } from './store/store.ts'
 import { defaultStore } from './store/default-store.ts'
 import { processExit } from './engine/refresh.ts'
+import { checkBucketConfig } from './offload/bucket-config.ts'
+import type { BucketConfig } from './offload/bucket-config.ts'
 
 /**
  * A handler: a function, async function, generator or async generator, or any function that returns
@@ -134,6 +136,20 @@ export interface WorkerConfig<
   refreshWorker?: boolean | undefined
   /** RunPod's spelling of {@link WorkerConfig.refreshWorker}. */
   refresh_worker?: boolean | undefined
+  /**
+   * Where `job.upload` puts files, and spilled outputs go, when a request brings no `s3Config`: an
+   * S3-compatible bucket `{ endpointUrl, bucketName, accessId, accessSecret, region?, prefix?,
+   * publicUrl?, urlExpiry? }`, or an R2 binding `{ r2: 'BINDING', publicUrl, prefix? }`. Without it,
+   * RunPod's `BUCKET_ENDPOINT_URL`, `BUCKET_ACCESS_KEY_ID`, `BUCKET_SECRET_ACCESS_KEY` (and
+   * edgepod's `BUCKET_NAME`) from the env name one.
+   */
+  bucket?: BucketConfig | undefined
+  /**
+   * Put an output or a result over the inline limits (`maxEventBytes`, `maxResultBytes`) in the
+   * job's bucket instead of failing the job: its event or status then carries `{ url, size,
+   * contentType }` in its place. A job with no bucket still fails `payload_too_large`. @default false
+   */
+  spill?: boolean | undefined
   /** Largest accepted request body, bytes. @default 10485760 */
   maxBodyBytes?: number | undefined
   /** How long a `/run` or `POST /stream` job's result is kept after its end, within its ttl, ms. @default 1800000 (RunPod's 30 min) */
@@ -230,6 +246,7 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
     throw new TypeError('edgepod: schema must be a Standard Schema validator (zod, valibot, arktype, ...)')
   }
   if (config.cors !== undefined) checkCorsOptions(config.cors)
+  checkBucketConfig(config.bucket)
   const webhooks = config.webhooks ?? {}
   // A malformed secret fails here, at start-up, not at the first webhook.
   if (webhooks.secret !== undefined) decodeWebhookSecret(webhooks.secret)
@@ -256,6 +273,8 @@ export function resolveConfig(config: WorkerConfig): ResolvedConfig {
       workerId: config.workerId,
       setup: config.setup as EngineOptions['setup'],
       refreshWorker: flag('refreshWorker', config.refreshWorker ?? config.refresh_worker),
+      bucket: config.bucket,
+      spill: flag('spill', config.spill),
       exit: processExit(),
       resultRetention: positive('resultRetention', config.resultRetention, DEFAULTS.resultRetention),
       syncResultRetention: positive('syncResultRetention', config.syncResultRetention, DEFAULTS.syncResultRetention),

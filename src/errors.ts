@@ -134,6 +134,16 @@ export const jobErrors = {
 } as const
 
 /**
+ * A file a job could not put in its bucket (`job.upload`, or an output spilled there): it ends the
+ * job `FAILED` with `errorDetail.code` `upload_failed` unless the handler catches it. Its message
+ * never holds a credential.
+ */
+export class UploadError extends Error {
+  override name = 'UploadError'
+  readonly code = 'upload_failed'
+}
+
+/**
  * Normalises anything thrown into an {@link ErrorDetail}: a thrown string or object keeps its text,
  * an Error keeps its class name, and the stack is kept only when asked for.
  */
@@ -142,6 +152,7 @@ export function errorDetailFrom(error: unknown, exposeStack: boolean): ErrorDeta
     if (error instanceof Error) {
       const detail: ErrorDetail = { type: error.name || 'Error', message: error.message }
       if (exposeStack && error.stack) detail.stack = error.stack
+      if (error instanceof UploadError) detail.code = error.code
       return detail
     }
     return { type: 'Error', message: typeof error === 'string' ? error : safeJson(error) }

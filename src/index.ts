@@ -28,7 +28,11 @@ export type {
   LogLevel,
 } from './types.ts'
 export { isTerminal } from './types.ts'
-export { WorkerError, isWorkerError } from './errors.ts'
+export { UploadError, WorkerError, isWorkerError } from './errors.ts'
+export type { UploadedFile } from './offload/bucket.ts'
+export type { UploadBody } from './offload/upload-body.ts'
+export type { UploadOptions } from './offload/job-files.ts'
+export type { BucketConfig, R2BucketConfig, S3BucketConfig } from './offload/bucket-config.ts'
 export type { ErrorCode } from './errors.ts'
 export type { JobEngine } from './engine/engine.ts'
 export { memoryStore } from './store/memory/memory-store.ts'

@@ -45,6 +45,9 @@ export const DEFAULTS = {
    * the answers under way, a `/runsync` result or a stream's last events, are written by then.
    */
   refreshFlush: 500,
+  /** Requests to a bucket (one upload, one part): tries in all, and the delay before the second (doubled after), ms. */
+  uploadAttempts: 4,
+  uploadRetryDelay: 250,
 } as const
 
 /** `?wait=` of `/runsync` and `/status-sync`, ms: the default, and the most (RunPod's). */

@@ -3,6 +3,9 @@
  * and the status object every route answers with.
  * @module
  */
+import type { UploadedFile } from './offload/bucket.ts'
+import type { UploadBody } from './offload/upload-body.ts'
+import type { UploadOptions } from './offload/job-files.ts'
 
 /** Where a job is in its life. The last four are terminal: nothing changes after them. */
 export type JobStatus =
@@ -73,6 +76,17 @@ export interface Job<TInput = unknown, TEnv = unknown> {
    * ```
    */
   log(message: string, level?: LogLevel): void
+  /**
+   * Puts a file in the job's bucket (the request's `s3Config`, else the worker's `bucket`, else
+   * `BUCKET_*` from the env) and resolves to `{ url, size, contentType }`: a URL anyone can fetch
+   * (a presigned GET, or the bucket's public URL). A stream or a Blob is sent in parts, never
+   * whole in memory. Rejects with an `UploadError` (`code: 'upload_failed'`) once retries are spent.
+   * @example
+   * ```ts
+   * yield await job.upload(pngBytes, { name: 'image.png', contentType: 'image/png' })
+   * ```
+   */
+  upload(body: UploadBody, options?: UploadOptions): Promise<UploadedFile>
   /** The bindings of the request that submitted the job (Cloudflare's `env`), if the runtime has any. */
   readonly env: TEnv
   /** The execution context of the request that submitted the job, if the runtime has one. */

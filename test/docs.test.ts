@@ -25,6 +25,7 @@ import type { DocBlock } from './helpers/doc-blocks.ts'
 import { durableObjectConfig, launchWorkerd } from './conformance/runtimes/workerd.ts'
 import { root, spawnServer } from './conformance/runtimes/spawn-server.ts'
 import { startRedis } from './helpers/redis-server.ts'
+import { startS3 } from './helpers/s3-server.ts'
 import type { RuntimeServer } from './conformance/runtimes/runtime.ts'
 
 const run = promisify(execFile)
@@ -278,6 +279,23 @@ describe('README.md', () => {
     const url = await expectWorkerRuns(block(doc, 'maxEventBytes: 256 * 1024'))
     const document = (await (await fetch(`${url}/openapi.json`)).json()) as { info: Record<string, Record<string, number>> }
     expect(document.info['x-edgepod-limits']).toMatchObject({ maxEventBytes: 262_144, maxResultBytes: 52_428_800 })
+  })
+
+  it('large outputs: a file uploaded and an output spilled to the bucket of BUCKET_* variables, as the comments say', async () => {
+    const s3 = await startS3()
+    try {
+      const env = { BUCKET_ENDPOINT_URL: s3.endpointUrl, BUCKET_NAME: s3.bucketName, BUCKET_ACCESS_KEY_ID: s3.accessId, BUCKET_SECRET_ACCESS_KEY: s3.accessSecret }
+      const { url } = await serveWorker(block(doc, "yield await job.upload('a generated file'"), env)
+      const { body } = await runSync(url)
+      expect(body.status).toBe('COMPLETED')
+      const [file, spilled] = body.output as { url: string; size: number; contentType: string }[]
+      expect(file).toEqual({ url: expect.any(String), size: 16, contentType: 'text/plain; charset=utf-8' })
+      expect(await (await fetch(file!.url)).text()).toBe('a generated file')
+      expect(spilled).toEqual({ url: expect.any(String), size: 4107, contentType: 'application/json' })
+      expect(await (await fetch(spilled!.url)).json()).toEqual({ text: 'x'.repeat(4096) })
+    } finally {
+      await s3.close()
+    }
   })
 
   it('aggregation: concat and a reducer, with the outputs their comments promise', async () => {

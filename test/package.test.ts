@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 describe('the package', () => {
   it('exports exactly this API, so every change to it shows up in review', async () => {
     expect(Object.keys(await import('edgepod')).sort()).toEqual([
+      'UploadError',
       'WorkerError',
       'isTerminal',
       'isWorkerError',

@@ -93,7 +93,7 @@ describe('the tarball', () => {
 
   it('installs only the runtime dependencies: no TypeScript loader for a library user', async () => {
     const pkg = JSON.parse(await readFile(join(consumer, 'node_modules/edgepod/package.json'), 'utf8')) as { dependencies: object }
-    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@hono/node-server', '@standard-schema/spec', 'eventsource-parser', 'hono'])
+    expect(Object.keys(pkg.dependencies).sort()).toEqual(['@hono/node-server', '@standard-schema/spec', 'aws4fetch', 'eventsource-parser', 'hono'])
     for (const loader of ['tsx', 'esbuild', 'typescript']) expect(existsSync(join(consumer, 'node_modules', loader)), loader).toBe(false)
   })
 })

@@ -24,14 +24,14 @@ export interface HandlerSink {
    * lagging so far behind that the next output must wait.
    */
   output(value: unknown): boolean | Promise<boolean>
-  /** A plain handler's return value. */
-  returned(value: unknown): void
+  /** A plain handler's return value; a promise while a result spilled to the bucket is uploaded. */
+  returned(value: unknown): void | Promise<void>
   /** A stream handler's source, known before its first output. */
   streaming(source: OutputSource): void
   /** The handler threw (or its stream errored). */
   failed(error: unknown): void
-  /** The stream ended on its own. */
-  completed(): void
+  /** The stream ended on its own; a promise while an aggregate spilled to the bucket is uploaded. */
+  completed(): void | Promise<void>
 }
 
 /**
@@ -71,7 +71,9 @@ export async function driveHandler(
     return
   }
   if (outcome.kind === 'value') {
-    sink.returned(outcome.value)
+    // The slot stays held while a spilled result is uploaded: the job is still running.
+    const uploading = sink.returned(outcome.value)
+    if (uploading) await uploading
     return
   }
   const source = outcome.source
@@ -83,7 +85,10 @@ export async function driveHandler(
     return
   }
   if (execution.ended) await source.stop(execution.stopReason)
-  else sink.completed()
+  else {
+    const uploading = sink.completed()
+    if (uploading) await uploading
+  }
 }
 
 /**

@@ -8,6 +8,7 @@ import type { JobOrigin } from '../store/job-state.ts'
 import type { Aggregation } from './aggregate.ts'
 import type { Concurrency } from './scheduler.ts'
 import type { WebhookOptions } from './webhook.ts'
+import type { BucketConfig } from '../offload/bucket-config.ts'
 
 /** Everything the engine needs to know, already resolved from the worker's config. */
 export interface EngineOptions {
@@ -45,6 +46,10 @@ export interface EngineOptions {
   refreshWorker: boolean
   /** Ends the process after a refresh has drained it; absent on Workers, which ignore refreshes. */
   exit: (() => void) | undefined
+  /** Where `job.upload` and spilled outputs go when a request brings no `s3Config`. */
+  bucket: BucketConfig | undefined
+  /** Put an output or a result over the limits in the job's bucket instead of failing the job. */
+  spill: boolean
 }
 
 /** How a job is submitted. */

@@ -127,7 +127,7 @@ export class Execution implements SinkRun, DrivenRun {
       error: outcome.error,
       result: outcome.result,
       finishedAt: Date.now(),
-      aggregateJson: this.sink.foldedAggregateJson(),
+      aggregateJson: outcome.aggregateJson ?? this.sink.foldedAggregateJson(),
     }
     const drained = this.sink.drained()
     if (drained) void drained.then(() => this.#finish(ending))

@@ -14,6 +14,8 @@ import { Execution } from './execution.ts'
 import type { ExecutionHooks } from './execution.ts'
 import type { SinkOptions } from './job-sink.ts'
 import { JobSink } from './job-sink.ts'
+import { JobFiles } from '../offload/job-files.ts'
+import type { BucketConfig } from '../offload/bucket-config.ts'
 import { startTimer } from './timers.ts'
 
 /** What the executor needs to know. */
@@ -23,6 +25,8 @@ export interface ExecutorOptions extends SinkOptions {
   executionTimeout: number
   /** How long a stopped handler may take to run its cleanup before its slot is freed anyway, ms. */
   cleanupTimeout: number
+  /** Where `job.upload` puts files when the request brings no `s3Config`. */
+  bucket: BucketConfig | undefined
 }
 
 /** What a handler's job carries from the request that submitted (or retried) it. */
@@ -84,7 +88,20 @@ export class Executor {
     const { request } = writer.job
     const executionTimeout = request.policy?.executionTimeout ?? this.#options.executionTimeout
     const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout }, this.#executionHooks)
-    const sink = new JobSink(writer, execution, this.#options)
+    const files = new JobFiles(
+      {
+        id: writer.lease.id,
+        attempt: writer.lease.attempt,
+        request,
+        env: context.env,
+        // Made only when an upload asks for it: most jobs upload nothing, and a signal costs.
+        get signal() {
+          return execution.signal
+        },
+      },
+      this.#options.bucket
+    )
+    const sink = new JobSink(writer, execution, this.#options, files)
     execution.sink = sink
     this.#slots++
     this.#running.set(writer.lease.id, execution)
@@ -100,6 +117,7 @@ export class Executor {
       },
       progress: (value: unknown) => sink.progress(value),
       log: (message: string, level?: LogLevel) => sink.log(message, level),
+      upload: (body, options) => files.upload(body, options),
       env: context.env as never,
       executionCtx: context.executionCtx,
     }

@@ -12,6 +12,9 @@ import type { ErrorDetail } from '../types.ts'
 import type { AttemptWriter } from '../store/store.ts'
 import type { TerminalStatus } from '../store/job-state.ts'
 import { utf8Length } from '../utf8-length.ts'
+import { whenReady } from '../awaitable.ts'
+import type { UploadedFile } from '../offload/bucket.ts'
+import type { JobFiles } from '../offload/job-files.ts'
 import type { AggregateState, Aggregation } from './aggregate.ts'
 import { addToAggregate, foldedJson, isFolded, startAggregate } from './aggregate.ts'
 import { AppendQueue } from './append-queue.ts'
@@ -27,6 +30,8 @@ export interface SinkOptions {
   /** Largest total of an attempt's outputs, and of its final output, UTF-8 bytes of JSON. */
   maxResultBytes: number
   exposeErrorStack: boolean
+  /** Put an output or a result over the limits in the job's bucket instead of failing the job. */
+  spill: boolean
 }
 
 /** How the handler's run ended, as far as the sink can tell. */
@@ -35,6 +40,8 @@ export interface Outcome {
   error?: ErrorDetail | undefined
   /** A plain handler's result, as JSON. */
   result?: string | undefined
+  /** The folded aggregate as JSON, in place of the sink's own (a spilled aggregate's file). */
+  aggregateJson?: string | undefined
   /** The result asked for `refresh_worker`: the process restarts after the job. */
   refresh?: boolean | undefined
 }
@@ -62,11 +69,14 @@ export class JobSink implements HandlerSink {
   readonly #budget: OutputBudget
   readonly #appends: AppendQueue
   readonly #aggregate: AggregateState
+  /** Where outputs and results over the limits go, with spill on; undefined with it off. */
+  readonly #spill: JobFiles | undefined
 
-  constructor(writer: AttemptWriter, run: SinkRun, options: SinkOptions) {
+  constructor(writer: AttemptWriter, run: SinkRun, options: SinkOptions, files?: JobFiles) {
     this.#writer = writer
     this.#run = run
     this.#options = options
+    this.#spill = options.spill ? files : undefined
     this.#budget = new OutputBudget(options.maxResultBytes)
     this.#appends = new AppendQueue(writer, () => run.lost())
     this.#aggregate = startAggregate(options.aggregation)
@@ -98,13 +108,50 @@ export class JobSink implements HandlerSink {
     if (this.#run.ended) return false
     const json = this.#serialise(value, false)
     if (json === undefined) return false
-    const { maxEventBytes, maxResultBytes } = this.#options
+    const { maxEventBytes } = this.#options
     const bytes = bytesOverEventLimit(json, maxEventBytes)
-    if (bytes !== undefined) return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event (the worker's maxEventBytes option raises it)`))
+    if (bytes !== undefined) {
+      const tooLarge = () => jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event (the worker's maxEventBytes option raises it)`)
+      return this.#spillOutput(value, json, tooLarge) ?? this.#refuse(tooLarge())
+    }
     const admitted = this.#budget.admit(json, this)
     if (admitted === true) return this.#accept(value, json)
-    if (admitted === false) return this.#overBudget(false, maxResultBytes)
-    return admitted.then((fits) => (fits ? this.#accept(value, json) : this.#overBudget(false, maxResultBytes)))
+    if (admitted === false) return this.#spillOutput(value, json, () => this.#overBudgetError(false)) ?? this.#overBudget(false)
+    return admitted.then((fits) =>
+      fits ? this.#accept(value, json) : (this.#spillOutput(value, json, () => this.#overBudgetError(false)) ?? this.#overBudget(false))
+    )
+  }
+
+  /**
+   * With spill on, puts an output over a limit in the job's bucket and appends `{url, size,
+   * contentType}` in its place (the array aggregate is the events, so it holds the same), in order: the handler waits for the upload before its next output.
+   * Undefined when spill is off or the job has no bucket; `tooLarge` is the refusal then. A failed
+   * upload ends the job `FAILED` (`upload_failed`), keeping the outputs before it.
+   */
+  #spillOutput(value: unknown, json: string, tooLarge: () => ErrorDetail): Promise<boolean> | undefined {
+    let uploading: Promise<UploadedFile> | undefined
+    try {
+      uploading = this.#spill?.spill(json, `output-${this.#aggregate.count + 1}.json`)
+    } catch (error) {
+      return Promise.resolve(this.#refuse(this.#uploadError(error)))
+    }
+    if (uploading === undefined) return undefined
+    return uploading.then(
+      (file) => {
+        if (this.#run.ended) return false
+        const placeholder = JSON.stringify(file)
+        const admitted = this.#budget.admit(placeholder, this)
+        // Even the place of a file no longer fits the job's outputs: the limit it went over stands.
+        // A `concat` or reducer aggregate folds the output itself: only the event stands for it.
+        return whenReady(admitted, (fits) => (fits ? this.#accept(value, placeholder) : this.#refuse(tooLarge())))
+      },
+      (error: unknown) => this.#refuse(this.#uploadError(error))
+    )
+  }
+
+  /** What a failed upload ends the job with: its UploadError, `code: 'upload_failed'`. */
+  #uploadError(error: unknown): ErrorDetail {
+    return errorDetailFrom(error, this.#options.exposeErrorStack)
   }
 
   /** Reports progress (`job.progress`): in order with the outputs; throws for a value JSON cannot carry or over the limit. */
@@ -132,7 +179,7 @@ export class JobSink implements HandlerSink {
     if (!this.#run.ended) this.#appends.push('log', json)
   }
 
-  returned(value: unknown): void {
+  returned(value: unknown): void | Promise<void> {
     if (this.#run.ended) return
     let split: ReturnType<typeof splitReturnedValue>
     try {
@@ -143,14 +190,42 @@ export class JobSink implements HandlerSink {
     }
     const { error, output, refresh } = split
     let result: string | undefined
+    const end = (result: string | undefined) => {
+      if (error !== undefined) this.#run.end({ status: 'FAILED', error: jobErrors.handler(error), result, refresh }, true)
+      else this.#run.end({ status: 'COMPLETED', result, refresh }, true)
+    }
     if (output) {
       result = this.#serialise(output.value, true)
       if (result === undefined) return
       // Nothing went out before a result, so nothing is left to measure: the answer comes at once.
-      if (this.#budget.admit(result, this) !== true) return void this.#overBudget(true, this.#options.maxResultBytes)
+      if (this.#budget.admit(result, this) !== true) {
+        const spilled = this.#spillResult(result, 'result.json', (placeholder) => end(placeholder))
+        return spilled ?? void this.#overBudget(true)
+      }
     }
-    if (error !== undefined) this.#run.end({ status: 'FAILED', error: jobErrors.handler(error), result, refresh }, true)
-    else this.#run.end({ status: 'COMPLETED', result, refresh }, true)
+    end(result)
+  }
+
+  /**
+   * With spill on, puts a result over `maxResultBytes` in the job's bucket, then ends the job with
+   * `{url, size, contentType}` as its result (`end`); undefined when spill is off or the job has no
+   * bucket. The job runs (`IN_PROGRESS`) until the upload is done.
+   */
+  #spillResult(json: string, name: string, end: (placeholder: string) => void): Promise<void> | undefined {
+    let uploading: Promise<UploadedFile> | undefined
+    try {
+      uploading = this.#spill?.spill(json, name)
+    } catch (error) {
+      return Promise.resolve(void this.#run.end({ status: 'FAILED', error: this.#uploadError(error) }, true))
+    }
+    return uploading?.then(
+      (file) => {
+        if (!this.#run.ended) end(JSON.stringify(file))
+      },
+      (error: unknown) => {
+        if (!this.#run.ended) this.#run.end({ status: 'FAILED', error: this.#uploadError(error) }, true)
+      }
+    )
   }
 
   streaming(source: OutputSource): void {
@@ -164,7 +239,7 @@ export class JobSink implements HandlerSink {
     if (!this.#run.ended) this.#run.end({ status: 'FAILED', error: errorDetailFrom(error, this.#options.exposeErrorStack) }, true)
   }
 
-  completed(): void {
+  completed(): void | Promise<void> {
     if (this.#run.ended) return
     const { aggregation, maxResultBytes, exposeErrorStack } = this.#options
     // The array aggregate is bounded output by output; a string or a reducer's result is only
@@ -178,7 +253,8 @@ export class JobSink implements HandlerSink {
       }
       const bytes = utf8Length(json)
       if (bytes > maxResultBytes) {
-        return this.#run.end({ status: 'FAILED', error: jobErrors.payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${maxResultBytes} (the worker's maxResultBytes option raises it)`) }, true)
+        const spilled = this.#spillResult(json, 'aggregate.json', (placeholder) => this.#run.end({ status: 'COMPLETED', aggregateJson: placeholder }, true))
+        return spilled ?? this.#run.end({ status: 'FAILED', error: jobErrors.payloadTooLarge(`the aggregate is ${bytes} bytes, over the limit of ${maxResultBytes} (the worker's maxResultBytes option raises it)`) }, true)
       }
     }
     this.#run.end({ status: 'COMPLETED' }, true)
@@ -202,8 +278,12 @@ export class JobSink implements HandlerSink {
     return Promise.resolve(appends.drained()).then(() => appends.holds)
   }
 
-  #overBudget(isResult: boolean, maxResultBytes: number): false {
-    return this.#refuse(jobErrors.payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${maxResultBytes} bytes (the worker's maxResultBytes option raises it)`))
+  #overBudget(isResult: boolean): false {
+    return this.#refuse(this.#overBudgetError(isResult))
+  }
+
+  #overBudgetError(isResult: boolean): ErrorDetail {
+    return jobErrors.payloadTooLarge(`${this.#nameOf(isResult)} takes the job's outputs over the limit of ${this.#options.maxResultBytes} bytes (the worker's maxResultBytes option raises it)`)
   }
 
   /** The handler may still be suspended here, so its end goes through the bounded stop. */

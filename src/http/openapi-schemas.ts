@@ -122,7 +122,18 @@ export function schemas(inputSchema: Json | undefined, limits: WorkerLimits): Js
         input: ref('schemas', 'JobInput'),
         webhook: { type: nullable('string'), format: 'uri', description: "An http(s) URL told of the job's end." },
         policy: ref('schemas', 'JobPolicy'),
-        s3Config: { type: nullable('object'), description: 'Passed to the handler as `job.s3Config`, unread by edgepod.' },
+        s3Config: {
+          type: nullable('object'),
+          description:
+            "RunPod's bucket for this job's files (`job.upload`, and outputs spilled over the limits): `accessId`, `accessSecret`, `bucketName` and `endpointUrl`, all four or none of them. " +
+            'Passed to the handler as `job.s3Config`; never shown in a status, an event, a webhook or a log.',
+          properties: {
+            accessId: { type: 'string' },
+            accessSecret: { type: 'string', writeOnly: true },
+            bucketName: { type: 'string' },
+            endpointUrl: { type: 'string', format: 'uri' },
+          },
+        },
       },
     },
     JobStatus: {

@@ -3,6 +3,8 @@
  * while the body arrives, so an oversized upload is refused without being buffered whole.
  * @module
  */
+import { joinBytes } from '../join-bytes.ts'
+import { s3ConfigIssues } from '../offload/bucket-config.ts'
 import { WorkerError } from '../errors.ts'
 import { MAX_POLICY_MS } from '../limits.ts'
 import type { JobRequest } from '../types.ts'
@@ -76,13 +78,7 @@ async function readLimited(request: Request, maxBytes: number, tooLarge: () => W
       chunks.push(value)
     }
   }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return bytes
+  return joinBytes(chunks, size)
 }
 
 /** Reads the body as JSON; 413 `payload_too_large` past `maxBytes`, 400 `invalid_json` if it is not JSON. */
@@ -148,8 +144,9 @@ export function jobRequestFrom(body: unknown): JobRequest {
       }
     }
   }
-  if (s3Config !== undefined && s3Config !== null && !isObject(s3Config)) {
-    issues.push({ path: ['s3Config'], message: 'must be an object' })
+  if (s3Config !== undefined && s3Config !== null) {
+    if (!isObject(s3Config)) issues.push({ path: ['s3Config'], message: 'must be an object' })
+    else for (const issue of s3ConfigIssues(s3Config)) issues.push({ path: ['s3Config', issue.key], message: issue.message })
   }
   if (issues.length > 0) {
     const summary = issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ')

@@ -11,6 +11,8 @@ import { CONFORMANCE_KEY } from './handler.ts'
 import { runtimes } from './runtimes/index.ts'
 import type { RuntimeName } from './runtimes/index.ts'
 import type { RuntimeServer } from './runtimes/runtime.ts'
+import { startS3 } from '../helpers/s3-server.ts'
+import type { TestS3 } from '../helpers/s3-server.ts'
 
 const WORKER = 'test/conformance/worker.ts'
 const chosen = (process.env['EDGEPOD_RUNTIMES']?.split(',') ?? Object.keys(runtimes)) as RuntimeName[]
@@ -23,6 +25,15 @@ const chosen = (process.env['EDGEPOD_RUNTIMES']?.split(',') ?? Object.keys(runti
 const detectsDisconnect: Record<RuntimeName, boolean> = { node: true, bun: true, deno: true, workerd: true, 'workerd-do': true, fleet: true }
 
 console.log(`conformance: runtimes ${chosen.join(', ')}`)
+
+// One S3-compatible server for every runtime: the buckets of jobs that upload.
+let s3: TestS3
+beforeAll(async () => {
+  s3 = await startS3()
+})
+afterAll(async () => {
+  await s3?.close()
+})
 
 for (const name of chosen) {
   describe.sequential(`conformance on ${name}`, () => {
@@ -159,6 +170,31 @@ for (const name of chosen) {
     it('fails an output over the event limit with payload_too_large', async () => {
       const sync = await (await post('/runsync', { input: { mode: 'big', size: 70_000 } })).json()
       expect(sync).toMatchObject({ status: 'FAILED', output: [], errorDetail: { code: 'payload_too_large' } })
+    })
+
+    it('puts files and outputs over the limit in the s3Config bucket, fetchable at their URLs; a refused upload fails upload_failed', async () => {
+      const sync = await (await post('/runsync', { input: { mode: 'upload' }, s3Config: s3.s3Config })).json()
+      expect(sync).toMatchObject({ status: 'COMPLETED' })
+      const [hello, streamed, spilled] = sync.output as { url: string; size: number; contentType: string }[]
+      expect(hello).toEqual({ url: expect.any(String), size: 22, contentType: 'text/plain; charset=utf-8' })
+      expect(await (await fetch(hello!.url)).text()).toBe('hello from the runtime')
+      const key = decodeURIComponent(new URL(streamed!.url).pathname.split('/').slice(2).join('/'))
+      expect(key).toBe(`${sync.id}/stream.txt`)
+      expect(new TextDecoder().decode((await s3.read(key))?.bytes)).toBe('streamed from the runtime')
+      expect(spilled).toMatchObject({ size: 70_010, contentType: 'application/json' })
+      expect(await (await fetch(spilled!.url)).json()).toEqual({ big: 'x'.repeat(70_000) })
+
+      const wrong = 'a-wrong-secret-of-the-conformance-suite'
+      const refused = await (await post('/runsync', { input: { mode: 'upload' }, s3Config: { ...s3.s3Config, accessSecret: wrong } })).json()
+      expect(refused).toMatchObject({ status: 'FAILED', output: [], errorDetail: { type: 'UploadError', code: 'upload_failed' } })
+      expect(refused.error).toContain('SignatureDoesNotMatch')
+      // No secret in what clients see: s3rver's one key id is its secret too, and is public in every
+      // presigned URL (X-Amz-Credential), so that parameter is left out of the search.
+      const seen = [JSON.stringify(sync), JSON.stringify(refused), await (await fetch(`${base}/status/${sync.id}?logs=1`)).text(), await (await fetch(`${base}/status/${refused.id}?logs=1`)).text()]
+      for (const text of seen.map((text) => text.replace(/X-Amz-Credential=[^&"]*/g, ''))) {
+        expect(text).not.toContain(s3.accessSecret)
+        expect(text).not.toContain(wrong)
+      }
     })
 
     it('answers bad requests with the documented errors', async () => {

@@ -57,6 +57,8 @@ export const conformanceConfig: WorkerConfig = {
   disconnectGrace: 0,
   maxEventBytes: 64 * 1024,
   maxBodyBytes: 256 * 1024,
+  // Only a request with an s3Config has a bucket: without one, an output over the limit still fails.
+  spill: true,
 }
 
 /** The handler of every other job: what its input's mode says. */
@@ -92,6 +94,16 @@ async function* tokens(job: Job) {
         job.progress({ pct: 50 })
         yield 'b'
         break
+      case 'upload': {
+        // A file put whole, one streamed with no length told, and an output over maxEventBytes spilled.
+        yield await job.upload('hello from the runtime', { name: 'hello.txt' })
+        const chunks = ['streamed ', 'from ', 'the runtime']
+        const encoder = new TextEncoder()
+        const stream = new ReadableStream<Uint8Array>({ pull: (c) => (chunks.length ? c.enqueue(encoder.encode(chunks.shift()!)) : c.close()) })
+        yield await job.upload(stream, { name: 'stream.txt', contentType: 'text/plain' })
+        yield { big: 'x'.repeat(input.size ?? 70_000) }
+        break
+      }
       case 'log':
         job.log('loading weights')
         yield 'a'
