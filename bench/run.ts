@@ -57,6 +57,7 @@ import { latency } from './metrics/latency.ts'
 import type { Metric } from './metrics/metric.ts'
 import { redisCommands } from './metrics/redis-commands.ts'
 import { runsync } from './metrics/runsync.ts'
+import { runsyncMemory } from './metrics/runsync-memory.ts'
 import { slowReader } from './metrics/slow-reader.ts'
 import { throughput } from './metrics/throughput.ts'
 
@@ -74,13 +75,14 @@ const metrics: Metric[] = [
   fleetThroughput,
   fleetJobs,
   redisCommands,
+  runsyncMemory,
 ]
 
 const { values: options } = parseArgs({
   options: {
     runtimes: { type: 'string', default: runtimeNames.join(',') },
     variants: { type: 'string', default: [...variantNames, fleetVariant].join(',') },
-    metrics: { type: 'string', default: metrics.map((metric) => metric.name).join(',') },
+    metrics: { type: 'string', default: metrics.filter((metric) => !metric.optIn).map((metric) => metric.name).join(',') },
     reps: { type: 'string', default: '5' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/latest.json' },

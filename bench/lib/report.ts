@@ -149,6 +149,19 @@ const tables: Table[] = [
     ratio: { figure: 'requestsPerSecond', against: ['raw'] },
   },
   {
+    metric: 'runsync-memory',
+    title: '`POST /runsync` sustained: autocannon, 10 connections, 5 min, server RSS every 5 s (retained bytes per job: RSS growth ÷ a minute of jobs)',
+    columns: [
+      { figure: 'requestsPerSecond', label: 'req/s', format: thousands, spread: true },
+      { figure: 'p99', label: 'p99 ms', format: fixed(1) },
+      { figure: 'maxLatency', label: 'max ms', format: fixed(0) },
+      { figure: 'rssBeforeMB', label: 'RSS before MB', format: fixed(0) },
+      { figure: 'rssEndMB', label: 'RSS at the end MB', format: fixed(0), spread: true },
+      { figure: 'lastMinuteSpreadMB', label: 'last minute: RSS spread MB', format: fixed(0) },
+      { figure: 'retainedBytesPerJob', label: 'retained B per job', format: fixed(0) },
+    ],
+  },
+  {
     metric: 'jobs',
     title: '`/run` jobs completed per second: 10 clients, submit then `/status` until terminal, 5 s',
     columns: [

@@ -30,5 +30,7 @@ export interface Metric {
   name: string
   /** The variants it applies to (all by default). */
   variants?: readonly VariantName[]
+  /** Run only when `--metrics` names it: too long for a default run. */
+  optIn?: boolean
   run(context: MetricContext): Promise<Figures>
 }

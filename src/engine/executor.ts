@@ -11,6 +11,7 @@ import type { AttemptWriter, Dispatcher, JobStore, Store } from '../store/store.
 import type { JobState } from '../store/job-state.ts'
 import { driveHandler } from './drive-handler.ts'
 import { Execution } from './execution.ts'
+import { Deadlines } from './deadlines.ts'
 import type { ExecutionHooks } from './execution.ts'
 import type { SinkOptions } from './job-sink.ts'
 import { JobSink } from './job-sink.ts'
@@ -27,6 +28,8 @@ export interface ExecutorOptions extends SinkOptions {
   cleanupTimeout: number
   /** Where `job.upload` puts files when the request brings no `s3Config`. */
   bucket: BucketConfig | undefined
+  /** Put an output or a result over the limits in the job's bucket instead of failing the job. */
+  spill: boolean
 }
 
 /** What a handler's job carries from the request that submitted (or retried) it. */
@@ -68,6 +71,8 @@ export class Executor {
   readonly #executionHooks: ExecutionHooks
   #slots = 0
   #renewal: unknown
+  /** The execution timeouts of the attempts running here, on one timer. */
+  readonly #timeouts = new Deadlines<Execution, number>((execution, ms) => execution.timedOut(ms))
 
   constructor(options: ExecutorOptions, store: Store, hooks: ExecutorHooks) {
     this.#options = options
@@ -87,21 +92,23 @@ export class Executor {
   run(writer: AttemptWriter, context: JobContext): Execution {
     const { request } = writer.job
     const executionTimeout = request.policy?.executionTimeout ?? this.#options.executionTimeout
-    const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout }, this.#executionHooks)
-    const files = new JobFiles(
-      {
-        id: writer.lease.id,
-        attempt: writer.lease.attempt,
-        request,
-        env: context.env,
-        // Made only when an upload asks for it: most jobs upload nothing, and a signal costs.
-        get signal() {
-          return execution.signal
+    const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout, timeouts: this.#timeouts }, this.#executionHooks)
+    // Made at the first upload: most jobs upload nothing, and each object a job makes costs.
+    let files: JobFiles | undefined
+    const filesOf = () =>
+      (files ??= new JobFiles(
+        {
+          id: writer.lease.id,
+          attempt: writer.lease.attempt,
+          request,
+          env: context.env,
+          get signal() {
+            return execution.signal
+          },
         },
-      },
-      this.#options.bucket
-    )
-    const sink = new JobSink(writer, execution, this.#options, files)
+        this.#options.bucket
+      ))
+    const sink = new JobSink(writer, execution, this.#options, this.#options.spill ? filesOf : undefined)
     execution.sink = sink
     this.#slots++
     this.#running.set(writer.lease.id, execution)
@@ -117,7 +124,7 @@ export class Executor {
       },
       progress: (value: unknown) => sink.progress(value),
       log: (message: string, level?: LogLevel) => sink.log(message, level),
-      upload: (body, options) => files.upload(body, options),
+      upload: (body, options) => filesOf().upload(body, options),
       env: context.env as never,
       executionCtx: context.executionCtx,
     }

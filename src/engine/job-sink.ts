@@ -13,7 +13,6 @@ import type { AttemptWriter } from '../store/store.ts'
 import type { TerminalStatus } from '../store/job-state.ts'
 import { utf8Length } from '../utf8-length.ts'
 import { whenReady } from '../awaitable.ts'
-import type { UploadedFile } from '../offload/bucket.ts'
 import type { JobFiles } from '../offload/job-files.ts'
 import type { AggregateState, Aggregation } from './aggregate.ts'
 import { addToAggregate, foldedJson, isFolded, startAggregate } from './aggregate.ts'
@@ -30,8 +29,6 @@ export interface SinkOptions {
   /** Largest total of an attempt's outputs, and of its final output, UTF-8 bytes of JSON. */
   maxResultBytes: number
   exposeErrorStack: boolean
-  /** Put an output or a result over the limits in the job's bucket instead of failing the job. */
-  spill: boolean
 }
 
 /** How the handler's run ended, as far as the sink can tell. */
@@ -69,14 +66,15 @@ export class JobSink implements HandlerSink {
   readonly #budget: OutputBudget
   readonly #appends: AppendQueue
   readonly #aggregate: AggregateState
-  /** Where outputs and results over the limits go, with spill on; undefined with it off. */
-  readonly #spill: JobFiles | undefined
+  /** The job's files, where outputs and results over the limits go with spill on; undefined with it off. */
+  readonly #spill: (() => JobFiles) | undefined
 
-  constructor(writer: AttemptWriter, run: SinkRun, options: SinkOptions, files?: JobFiles) {
+  /** `files` gives the job's files (made when first asked for); pass it only with spill on. */
+  constructor(writer: AttemptWriter, run: SinkRun, options: SinkOptions, files?: () => JobFiles) {
     this.#writer = writer
     this.#run = run
     this.#options = options
-    this.#spill = options.spill ? files : undefined
+    this.#spill = files
     this.#budget = new OutputBudget(options.maxResultBytes)
     this.#appends = new AppendQueue(writer, () => run.lost())
     this.#aggregate = startAggregate(options.aggregation)
@@ -124,19 +122,13 @@ export class JobSink implements HandlerSink {
 
   /**
    * With spill on, puts an output over a limit in the job's bucket and appends `{url, size,
-   * contentType}` in its place (the array aggregate is the events, so it holds the same), in order: the handler waits for the upload before its next output.
-   * Undefined when spill is off or the job has no bucket; `tooLarge` is the refusal then. A failed
-   * upload ends the job `FAILED` (`upload_failed`), keeping the outputs before it.
+   * contentType}` in its place (the array aggregate is the events, so it holds the same), in
+   * order: the handler waits for the upload before its next output. Undefined when spill is off or
+   * the job has no bucket; `tooLarge` is the refusal then. A failed upload ends the job `FAILED`
+   * (`upload_failed`), keeping the outputs before it.
    */
   #spillOutput(value: unknown, json: string, tooLarge: () => ErrorDetail): Promise<boolean> | undefined {
-    let uploading: Promise<UploadedFile> | undefined
-    try {
-      uploading = this.#spill?.spill(json, `output-${this.#aggregate.count + 1}.json`)
-    } catch (error) {
-      return Promise.resolve(this.#refuse(this.#uploadError(error)))
-    }
-    if (uploading === undefined) return undefined
-    return uploading.then(
+    return this.#spill?.().spill(json, `output-${this.#aggregate.count + 1}.json`)?.then(
       (file) => {
         if (this.#run.ended) return false
         const placeholder = JSON.stringify(file)
@@ -212,13 +204,7 @@ export class JobSink implements HandlerSink {
    * bucket. The job runs (`IN_PROGRESS`) until the upload is done.
    */
   #spillResult(json: string, name: string, end: (placeholder: string) => void): Promise<void> | undefined {
-    let uploading: Promise<UploadedFile> | undefined
-    try {
-      uploading = this.#spill?.spill(json, name)
-    } catch (error) {
-      return Promise.resolve(void this.#run.end({ status: 'FAILED', error: this.#uploadError(error) }, true))
-    }
-    return uploading?.then(
+    return this.#spill?.().spill(json, name)?.then(
       (file) => {
         if (!this.#run.ended) end(JSON.stringify(file))
       },

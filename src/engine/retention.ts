@@ -2,12 +2,12 @@
  * Retention: how long a job is kept, and what happens at each deadline. A queued job whose ttl
  * passes ends `TIMED_OUT`; an ended job is kept until its ttl, and one that ended past it a little
  * while after its end; a running job is never deleted, and is the executor's to watch (its
- * execution timeout). One timer per job at most, none while it runs.
+ * execution timeout). One timer for all of them.
  * @module
  */
 import type { JobState } from '../store/job-state.ts'
 import { hasEnded, retainedUntil } from '../store/job-state.ts'
-import { cancelTimer, startTimer } from './timers.ts'
+import { Deadlines } from './deadlines.ts'
 
 /** The defaults a job's policy falls back to, ms. */
 export interface RetentionDefaults {
@@ -41,15 +41,19 @@ export function deleteAtOf(job: JobState, defaults: RetentionDefaults): number {
   return retainedUntil(queuedAt, finishedAt, ttlOf(job, defaults), keepOf(job.origin, defaults))
 }
 
-/** The deadlines of the queued and ended jobs this process holds. */
+/** What a job's deadline does when it comes: end its queued attempt, or delete it. */
+type Due = { kind: 'expire'; attempt: number } | { kind: 'remove' }
+
+const REMOVE: Due = { kind: 'remove' }
+
+/** The deadlines of the queued and ended jobs this process holds, on one timer (deadlines.ts). */
 export class Retention {
   readonly #defaults: RetentionDefaults
-  readonly #actions: RetentionActions
-  readonly #deadlines = new Map<string, { at: number; timer: unknown }>()
+  readonly #deadlines: Deadlines<string, Due>
 
   constructor(defaults: RetentionDefaults, actions: RetentionActions) {
     this.#defaults = defaults
-    this.#actions = actions
+    this.#deadlines = new Deadlines((id, due) => (due.kind === 'expire' ? actions.expire(id, due.attempt) : actions.remove(id)))
   }
 
   /** How many queued and ended jobs are held. */
@@ -63,37 +67,18 @@ export class Retention {
    */
   track(job: JobState): void {
     const { id, attempt } = job
-    const known = this.#deadlines.get(id)
-    if (known) cancelTimer(known.timer)
-    let at: number
-    let timer: unknown
-    if (attempt.status === 'IN_QUEUE') {
-      const number = attempt.number
-      at = attempt.queuedAt + ttlOf(job, this.#defaults)
-      timer = startTimer(() => this.#actions.expire(id, number), at - Date.now())
-    } else if (hasEnded(attempt)) {
-      at = deleteAtOf(job, this.#defaults)
-      timer = startTimer(() => this.#actions.remove(id), at - Date.now())
-    } else {
-      if (known) this.#deadlines.delete(id)
-      return
-    }
-    if (known) {
-      known.at = at
-      known.timer = timer
-    } else this.#deadlines.set(id, { at, timer })
+    if (attempt.status === 'IN_QUEUE') this.#deadlines.set(id, attempt.queuedAt + ttlOf(job, this.#defaults), { kind: 'expire', attempt: attempt.number })
+    else if (hasEnded(attempt)) this.#deadlines.set(id, deleteAtOf(job, this.#defaults), REMOVE)
+    else this.#deadlines.delete(id)
   }
 
   /** Forgets the job's deadline (it is deleted). */
   forget(id: string): void {
-    cancelTimer(this.#deadlines.get(id)?.timer)
     this.#deadlines.delete(id)
   }
 
   /** The earliest deadline of a queued or ended job, or undefined with none. */
   nextDeadline(): number | undefined {
-    let next: number | undefined
-    for (const { at } of this.#deadlines.values()) if (next === undefined || at < next) next = at
-    return next
+    return this.#deadlines.next()
   }
 }

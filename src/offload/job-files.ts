@@ -66,10 +66,15 @@ export class JobFiles {
 
   /**
    * Puts an output's or a result's JSON in the bucket instead of the job's log; undefined when the
-   * job has no bucket (it then fails over the limit, as without spill).
+   * job has no bucket (it then fails over the limit, as without spill). Never throws: a bucket that
+   * cannot be made rejects.
    */
   spill(json: string, name: string): Promise<UploadedFile> | undefined {
-    if (this.#place() === undefined) return undefined
+    try {
+      if (this.#place() === undefined) return undefined
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.#put(new TextEncoder().encode(json), name, 'application/json')
   }
 
