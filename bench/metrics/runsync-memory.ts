@@ -5,8 +5,8 @@
  * runsync-memory`): five minutes a repetition is more than a default run should take.
  * @module
  */
-import autocannon from 'autocannon'
 import { processTree, treeRss } from '../lib/proc.ts'
+import { runsyncLoad } from './runsync.ts'
 import type { Metric } from './metric.ts'
 
 /** How long a `/runsync` result is kept after its end (edgepod's default `syncResultRetention`), s. */
@@ -23,16 +23,7 @@ export const runsyncMemory: Metric = {
     const samples: { at: number; rss: number }[] = []
     const started = Date.now()
     const timer = setInterval(() => samples.push({ at: (Date.now() - started) / 1000, rss: treeRss(tree) }), 5_000)
-    const result = await autocannon({
-      url: `${url}/runsync`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ input: { n: 5, tick: 0 } }),
-      connections: 10,
-      duration,
-    })
-    clearInterval(timer)
-    if (result.errors > 0 || result.non2xx > 0) throw new Error(`runsync-memory: ${result.errors} errors and ${result.non2xx} non-2xx answers`)
+    const result = await runsyncLoad(url, duration, 'runsync-memory').finally(() => clearInterval(timer))
     const rate = result.requests.total / duration
     const end = samples.at(-1)?.rss ?? treeRss(tree)
     // Flat: the last minute's samples (after the window filled) spread no wider than this.
