@@ -30,7 +30,6 @@ export class WorkerRefresh {
   readonly #deps: RefreshDeps
   #draining = false
   #exiting = false
-  readonly #listeners = new Set<() => void>()
 
   constructor(deps: RefreshDeps) {
     this.#deps = deps
@@ -51,18 +50,12 @@ export class WorkerRefresh {
     return this.#draining && this.#deps.shared
   }
 
-  /** Calls `listener` when draining starts (a server stops accepting connections, say). */
-  onDraining(listener: () => void): void {
-    this.#listeners.add(listener)
-  }
-
   /** A job ran to its end here; `asked` when its result asked for a refresh. */
   jobReleased(asked: boolean): void {
     if (this.#deps.exit === undefined) return
     if (!this.#draining && (asked || this.#deps.everyJob)) {
       this.#draining = true
       console.error('edgepod: refresh_worker: draining, then exiting for a fresh process')
-      for (const listener of this.#listeners) listener()
     }
     this.check()
   }
