@@ -57,6 +57,20 @@ describe('deadlines', () => {
     expect([deadlines.size, vi.getTimerCount()]).toEqual([1, 1])
   })
 
+  it('gives each deadline a timer of its own where timers die with their request (workerd), firing the same', () => {
+    const fired: string[] = []
+    const deadlines = new Deadlines<string, string>((key, value) => fired.push(`${key}@${Date.now()}:${value}`), true)
+    deadlines.set('b', 200, 'z')
+    deadlines.set('a', 100, 'y')
+    deadlines.set('c', 300, 'x')
+    deadlines.delete('c')
+    deadlines.set('b', 250, 'moved')
+    expect([vi.getTimerCount(), deadlines.next()]).toEqual([2, 100])
+    vi.advanceTimersByTime(1_000)
+    expect(fired).toEqual(['a@100:y', 'b@250:moved'])
+    expect([deadlines.size, vi.getTimerCount()]).toEqual([0, 0])
+  })
+
   it('agrees with a plain list over a thousand random sets, moves and clears', () => {
     const { deadlines, fired } = recorded()
     const model = new Map<string, { at: number; value: string }>()

@@ -5,6 +5,10 @@
  * a timer each is a timer object, a closure and a context per job for the garbage collector to
  * trace, and on some runtimes a costly call to make. The one timer is moved only when the earliest
  * deadline comes sooner than the one it is set for.
+ *
+ * Not on workerd: there a timer belongs to the request that made it and dies with it, so a timer
+ * shared by the deadlines of every request would stop firing once its request ended. Each deadline
+ * then has a timer of its own, made by the request that sets it; the heap still says which is next.
  * @module
  */
 import { cancelTimer, startTimer } from './timers.ts'
@@ -15,7 +19,12 @@ interface Entry<K, T> {
   value: T
   index: number
   readonly key: K
+  /** Its own timer, on workerd. */
+  timer?: unknown
 }
+
+/** True on workerd, whose timers die with the request that made them. */
+const timersPerRequest = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers'
 
 /** Deadlines by key, calling `fire(key, value)` for each once its time has come. */
 export class Deadlines<K, T> {
@@ -26,8 +35,12 @@ export class Deadlines<K, T> {
   /** When the timer is set to fire; Infinity with no timer. */
   #timerAt = Infinity
 
-  constructor(fire: (key: K, value: T) => void) {
+  readonly #ownTimers: boolean
+
+  /** `ownTimers`: a timer for each deadline (workerd's way) rather than one for all. */
+  constructor(fire: (key: K, value: T) => void, ownTimers = timersPerRequest) {
     this.#fire = fire
+    this.#ownTimers = ownTimers
   }
 
   /** How many deadlines are set. */
@@ -55,7 +68,18 @@ export class Deadlines<K, T> {
       this.#heap.push(entry)
       this.#up(entry.index)
     }
-    this.#arm()
+    if (this.#ownTimers) this.#armOwn(this.#byKey.get(key)!)
+    else this.#arm()
+  }
+
+  /** A deadline's own timer, made now, by the request that sets it. */
+  #armOwn(entry: Entry<K, T>): void {
+    cancelTimer(entry.timer)
+    entry.timer = startTimer(() => {
+      if (this.#byKey.get(entry.key) !== entry) return
+      this.delete(entry.key)
+      this.#fire(entry.key, entry.value)
+    }, entry.at - Date.now())
   }
 
   /** Clears the deadline of `key`, if it has one. The timer is left: firing early, it finds nothing due. */
@@ -63,6 +87,7 @@ export class Deadlines<K, T> {
     const entry = this.#byKey.get(key)
     if (!entry) return
     this.#byKey.delete(key)
+    cancelTimer(entry.timer)
     const last = this.#heap.pop()!
     if (last === entry) return
     this.#heap[entry.index] = last

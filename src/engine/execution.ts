@@ -13,7 +13,6 @@ import { jobErrors, logFailure } from '../errors.ts'
 import type { DrivenRun } from './drive-handler.ts'
 import type { JobSink, Outcome, SinkRun } from './job-sink.ts'
 import { cancelTimer, startTimer } from './timers.ts'
-import type { Deadlines } from './deadlines.ts'
 
 /** What an execution tells the process that runs it. */
 export interface ExecutionHooks {
@@ -27,8 +26,6 @@ export interface ExecutionHooks {
 export interface ExecutionOptions {
   /** How long the attempt may run, ms. */
   executionTimeout: number
-  /** Where its execution timeout is set: one timer for every execution of the process. */
-  timeouts: Deadlines<Execution, number>
   /** How long a stopped handler may take to run its cleanup before its slot is freed anyway, ms. */
   cleanupTimeout: number
 }
@@ -57,6 +54,12 @@ export class Execution implements SinkRun, DrivenRun {
   #released: Promise<void> | undefined
   #markReleased: (() => void) | undefined
   #requestStop!: (reason: unknown) => void
+  /**
+   * The execution timeout's own timer, made here, in the request that runs the attempt: on workerd
+   * a timer belongs to the request that made it, and a timer shared by every execution would die
+   * with the first request that ends (the conformance suite's two timeouts show it).
+   */
+  #timeout: unknown
   #cleanup: unknown
 
   constructor(writer: AttemptWriter, options: ExecutionOptions, hooks: ExecutionHooks) {
@@ -73,12 +76,7 @@ export class Execution implements SinkRun, DrivenRun {
     })
     const ms = options.executionTimeout
     this.deadline = Date.now() + ms
-    options.timeouts.set(this, this.deadline, ms)
-  }
-
-  /** The execution timeout of `ms` came: the attempt ends `TIMED_OUT`. */
-  timedOut(ms: number): void {
-    this.end({ status: 'TIMED_OUT', error: jobErrors.executionTimeout(ms) }, false)
+    this.#timeout = startTimer(() => this.end({ status: 'TIMED_OUT', error: jobErrors.executionTimeout(ms) }, false), ms)
   }
 
   /**
@@ -127,7 +125,7 @@ export class Execution implements SinkRun, DrivenRun {
   end(outcome: Outcome, handlerDone: boolean): void {
     if (this.ended) return
     this.ended = true
-    this.#options.timeouts.delete(this)
+    cancelTimer(this.#timeout)
     if (outcome.refresh) this.refreshAsked = true
     const ending: Ending = {
       status: outcome.status,
@@ -160,7 +158,7 @@ export class Execution implements SinkRun, DrivenRun {
   /** The attempt was ended elsewhere (a cancel, a lost lease): stop the handler. */
   stop(error?: ErrorDetail): void {
     this.ended = true
-    this.#options.timeouts.delete(this)
+    cancelTimer(this.#timeout)
     this.#stop(error)
   }
 

@@ -11,7 +11,6 @@ import type { AttemptWriter, Dispatcher, JobStore, Store } from '../store/store.
 import type { JobState } from '../store/job-state.ts'
 import { driveHandler } from './drive-handler.ts'
 import { Execution } from './execution.ts'
-import { Deadlines } from './deadlines.ts'
 import type { ExecutionHooks } from './execution.ts'
 import type { SinkOptions } from './job-sink.ts'
 import { JobSink } from './job-sink.ts'
@@ -71,8 +70,6 @@ export class Executor {
   readonly #executionHooks: ExecutionHooks
   #slots = 0
   #renewal: unknown
-  /** The execution timeouts of the attempts running here, on one timer. */
-  readonly #timeouts = new Deadlines<Execution, number>((execution, ms) => execution.timedOut(ms))
 
   constructor(options: ExecutorOptions, store: Store, hooks: ExecutorHooks) {
     this.#options = options
@@ -92,7 +89,7 @@ export class Executor {
   run(writer: AttemptWriter, context: JobContext): Execution {
     const { request } = writer.job
     const executionTimeout = request.policy?.executionTimeout ?? this.#options.executionTimeout
-    const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout, timeouts: this.#timeouts }, this.#executionHooks)
+    const execution = new Execution(writer, { executionTimeout, cleanupTimeout: this.#options.cleanupTimeout }, this.#executionHooks)
     // Made at the first upload: most jobs upload nothing, and each object a job makes costs.
     let files: JobFiles | undefined
     const filesOf = () =>

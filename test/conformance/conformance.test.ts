@@ -161,6 +161,15 @@ for (const name of chosen) {
       await expect.poll(async () => (await getJson(`/_probe/${tag}`)).finallyRan).toBeDefined()
     })
 
+    it('times each job out at its own executionTimeout, the later one after the earlier job ended', async ({ expect }) => {
+      // On workerd a timer dies with the request that made it: each job's must be its own.
+      const first = await (await post('/run', { input: { mode: 'forever', tag: `timeout-1-${name}` }, policy: { executionTimeout: 300 } })).json()
+      const second = await (await post('/run', { input: { mode: 'forever', tag: `timeout-2-${name}` }, policy: { executionTimeout: 1_200 } })).json()
+      await expect.poll(async () => (await getJson(`/status/${first.id}`)).status, { timeout: 10_000 }).toBe('TIMED_OUT')
+      expect((await getJson(`/status/${second.id}`)).status).toBe('IN_PROGRESS')
+      await expect.poll(async () => (await getJson(`/status/${second.id}`)).status, { timeout: 10_000 }).toBe('TIMED_OUT')
+    })
+
     it('ends a failed job with a done event carrying FAILED and the error', async () => {
       const events = await readEvents(await post('/stream', { input: { mode: 'fail' } }))
       expect(events.map((e) => e.event)).toEqual(['output', 'done'])
