@@ -71,6 +71,19 @@ describe('deadlines', () => {
     expect([deadlines.size, vi.getTimerCount()]).toEqual([0, 0])
   })
 
+  it('there, fires the deadlines whose time has passed at the next set, when their timers died with their request', () => {
+    const fired: string[] = []
+    const deadlines = new Deadlines<string, string>((key) => fired.push(key), true)
+    deadlines.set('a', 100, '')
+    deadlines.set('b', 150, '')
+    // Their request ended: workerd drops its timers.
+    vi.clearAllTimers()
+    vi.setSystemTime(200)
+    deadlines.set('c', 500, '')
+    expect(fired).toEqual(['a', 'b'])
+    expect(deadlines.size).toBe(1)
+  })
+
   it('agrees with a plain list over a thousand random sets, moves and clears', () => {
     const { deadlines, fired } = recorded()
     const model = new Map<string, { at: number; value: string }>()

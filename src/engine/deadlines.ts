@@ -8,7 +8,8 @@
  *
  * Not on workerd: there a timer belongs to the request that made it and dies with it, so a timer
  * shared by the deadlines of every request would stop firing once its request ended. Each deadline
- * then has a timer of its own, made by the request that sets it; the heap still says which is next.
+ * then has a timer of its own, made by the request that sets it, and the deadlines whose time has
+ * passed are fired at every `set` too: a timer whose request has ended never fires there.
  * @module
  */
 import { cancelTimer, startTimer } from './timers.ts'
@@ -55,6 +56,7 @@ export class Deadlines<K, T> {
 
   /** Sets (or moves) the deadline of `key` to `at`, ms since the epoch, with `value` for its firing. */
   set(key: K, at: number, value: T): void {
+    if (this.#ownTimers) this.#fireDue()
     const known = this.#byKey.get(key)
     if (known) {
       const earlier = at < known.at
@@ -109,15 +111,20 @@ export class Deadlines<K, T> {
   #due(): void {
     this.#timer = undefined
     this.#timerAt = Infinity
-    const now = Date.now()
     try {
-      for (let first = this.#heap[0]; first !== undefined && first.at <= now; first = this.#heap[0]) {
-        this.delete(first.key)
-        this.#fire(first.key, first.value)
-      }
+      this.#fireDue()
     } finally {
       // A firing that threw must not leave the deadlines after it without a timer.
       this.#arm()
+    }
+  }
+
+  /** Fires, in order, every deadline whose time has come. */
+  #fireDue(): void {
+    const now = Date.now()
+    for (let first = this.#heap[0]; first !== undefined && first.at <= now; first = this.#heap[0]) {
+      this.delete(first.key)
+      this.#fire(first.key, first.value)
     }
   }
 

@@ -170,6 +170,15 @@ for (const name of chosen) {
       await expect.poll(async () => (await getJson(`/status/${second.id}`)).status, { timeout: 10_000 }).toBe('TIMED_OUT')
     })
 
+    it('forgets an ended job once its ttl has passed, while requests come', async ({ expect }) => {
+      // On workerd the deletion's timer dies with the request that ended the job: the next job deletes it.
+      const short = await (await post('/runsync', { input: { count: 1 }, policy: { ttl: 500 } })).json()
+      expect(short.status).toBe('COMPLETED')
+      await new Promise((resolve) => setTimeout(resolve, 700))
+      await post('/runsync', { input: { count: 1 } })
+      await expect.poll(async () => (await fetch(`${base}/status/${short.id}`)).status, { timeout: 5_000 }).toBe(404)
+    })
+
     it('ends a failed job with a done event carrying FAILED and the error', async () => {
       const events = await readEvents(await post('/stream', { input: { mode: 'fail' } }))
       expect(events.map((e) => e.event)).toEqual(['output', 'done'])
