@@ -128,6 +128,27 @@ declare global {
   }
 }
 
+/**
+ * Records, in `window.changes`, every change the page makes to the children of the elements with
+ * these ids, in the order it made them: a log line as its level and message (its time, the first
+ * child, varies), anything else as its text.
+ */
+async function recordChanges(page: Page, ids: string[]): Promise<void> {
+  await page.evaluate((ids) => {
+    const log: Change[] = []
+    window.changes = log
+    new MutationObserver((records) => {
+      for (const { target, addedNodes } of records) {
+        const id = (target as Element).id
+        if (!ids.includes(id)) continue
+        const added = addedNodes[0] as Element | undefined
+        const text = id === 'logs' && added ? [...added.children].slice(1).map((child) => child.textContent).join(' ') : (added?.textContent ?? '')
+        log.push({ id, text, at: performance.now() })
+      }
+    }).observe(document.body, { childList: true, subtree: true })
+  }, ids)
+}
+
 const statusText = (page: Page) => page.locator('#status').textContent()
 /** The input box's value, parsed. */
 const inputJson = async (page: Page): Promise<unknown> => JSON.parse(await page.inputValue('#input'))
@@ -138,17 +159,7 @@ describe('the playground in a browser', () => {
     const page = await openPlayground(`${server.url}/`)
     expect(await page.title()).toBe('edgepod playground')
     // Every change the page makes to its outputs, progress line and status, in the order it made them.
-    await page.evaluate(() => {
-      const log: Change[] = []
-      window.changes = log
-      new MutationObserver((records) => {
-        for (const { target, addedNodes } of records) {
-          const id = (target as Element).id
-          if (!['outputs', 'progress', 'status'].includes(id)) continue
-          log.push({ id, text: addedNodes[0]?.textContent ?? '', at: performance.now() })
-        }
-      }).observe(document.body, { childList: true, subtree: true })
-    })
+    await recordChanges(page, ['outputs', 'progress', 'status'])
     await page.fill('#input', '{"count": 4, "delay": 150}')
     await page.click('#run')
     await expect.poll(() => page.locator('#outputs li').count()).toBeGreaterThanOrEqual(1)
@@ -185,20 +196,7 @@ describe('the playground in a browser', () => {
 
   it('shows log lines live, in order with the outputs, with their level and time, as text; a new run clears them', async () => {
     const page = await openPlayground(`${server.url}/`)
-    await page.evaluate(() => {
-      const log: Change[] = []
-      window.changes = log
-      new MutationObserver((records) => {
-        for (const { target, addedNodes } of records) {
-          const id = (target as Element).id
-          const added = addedNodes[0] as Element | undefined
-          if (!['outputs', 'logs'].includes(id) || !added) continue
-          // A log line's level and message; its time, the first child, varies.
-          const text = id === 'logs' ? [...added.children].slice(1).map((child) => child.textContent).join(' ') : (added.textContent ?? '')
-          log.push({ id, text, at: performance.now() })
-        }
-      }).observe(document.body, { childList: true, subtree: true })
-    })
+    await recordChanges(page, ['outputs', 'logs'])
     await page.fill('#input', '{"count": 2, "delay": 150, "logs": true}')
     await page.click('#run')
     await expect.poll(() => statusText(page), { timeout: 5_000 }).toBe('COMPLETED')

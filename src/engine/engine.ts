@@ -11,6 +11,7 @@ import type { Awaitable } from '../awaitable.ts'
 import { isPromiseLike, whenReady } from '../awaitable.ts'
 import { draining, jobErrors, jobNotFound, logFailure, notRetryable, queueFull } from '../errors.ts'
 import type { Store } from '../store/store.ts'
+import { isShared } from '../store/store.ts'
 import type { Ending, JobState } from '../store/job-state.ts'
 import { hasEnded } from '../store/job-state.ts'
 import { statusJsonOf } from '../store/status-json.ts'
@@ -88,7 +89,7 @@ export class JobEngine {
     this.refresh = new WorkerRefresh({
       everyJob: options.refreshWorker,
       exit: options.exit,
-      shared: typeof dispatcher.sweep === 'function',
+      shared: isShared(dispatcher),
       idle: () => this.#idle(),
     })
     this.#retention = new Retention(options, {
@@ -327,7 +328,7 @@ export class JobEngine {
    */
   #idle(): Awaitable<boolean> {
     if (this.#executor.slotsInUse > 0 || this.#localReaders > 0) return false
-    if (typeof this.store.dispatcher.sweep === 'function') return true
+    if (this.refresh.shared) return true
     return whenReady(this.store.dispatcher.health(this.#scheduler.workers()), (report) => report.jobs.inQueue === 0)
   }
 

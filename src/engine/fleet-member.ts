@@ -4,10 +4,10 @@
  * of its own (in memory, a Durable Object) it does neither: it ends and announces its jobs itself.
  * @module
  */
-import type { Dispatcher, Store, WorkerCounts } from '../store/store.ts'
+import type { Store, WorkerCounts } from '../store/store.ts'
+import { isShared } from '../store/store.ts'
 import type { JobState } from '../store/job-state.ts'
 import { FleetSweeper } from './fleet-sweeper.ts'
-import type { SweepingDispatcher } from './fleet-sweeper.ts'
 import type { JobContexts } from './job-contexts.ts'
 import { OutboxDeliveries } from './webhook-outbox.ts'
 import type { WebhookSender } from './webhook-sender.ts'
@@ -31,13 +31,10 @@ export interface FleetMemberDeps {
   ended(job: JobState): void
 }
 
-/** True for the dispatcher of a store shared by processes. */
-const sweeps = (dispatcher: Dispatcher): dispatcher is SweepingDispatcher => typeof dispatcher.sweep === 'function'
-
 /** Joins the fleet of `deps.store`: undefined for a store that is this process's alone. */
 export function joinFleet(deps: FleetMemberDeps): FleetMember | undefined {
   const { jobs, dispatcher, outbox } = deps.store
-  if (!sweeps(dispatcher)) return undefined
+  if (!isShared(dispatcher)) return undefined
   const sweeper = new FleetSweeper({ jobs, dispatcher, local: deps.local, limitsOf: deps.limitsOf, ended: deps.ended })
   const deliveries = outbox && new OutboxDeliveries(outbox, jobs, deps.webhooks, deps.contexts)
   return {

@@ -40,6 +40,11 @@ export class WorkerRefresh {
     return this.#draining
   }
 
+  /** True when the jobs live in a store shared by processes: another member takes this one's queue. */
+  get shared(): boolean {
+    return this.#deps.shared
+  }
+
   /** True when this process refuses submissions: it is draining and no other process takes them. */
   get refusesJobs(): boolean {
     return this.#draining && !this.#deps.shared

@@ -175,6 +175,14 @@ export interface Dispatcher {
   purgeElsewhere?(): Awaitable<number>
 }
 
+/**
+ * True for the dispatcher of a store shared by processes (Redis): only such a dispatcher sweeps
+ * for the processes that are gone. The one test of it, for the engine, its routes and the fleet.
+ */
+export function isShared(dispatcher: Dispatcher): dispatcher is Dispatcher & Required<Pick<Dispatcher, 'sweep'>> {
+  return typeof dispatcher.sweep === 'function'
+}
+
 /** An attempt a {@link Dispatcher.sweep} found due, and why. */
 export interface DueAttempt {
   readonly id: string

@@ -118,17 +118,19 @@ export function runIfMainModule(worker: FetchHandler): void {
     })
 }
 
+/** The entry module's default export, imported once per process however many workers start. */
+let entryDefault: Promise<unknown> | undefined
+
 /**
- * True when the module at `url` has `worker` as its default export. Importing the entry module
- * from inside it waits for it to finish loading, then gives the same module back.
+ * True when the module at `url` (the entry) has `worker` as its default export. Importing the
+ * entry module from inside it waits for it to finish loading, then gives the same module back.
  */
 async function isDefaultExportOf(url: string, worker: FetchHandler): Promise<boolean> {
-  let module: { default?: unknown }
-  try {
-    module = (await import(/* @vite-ignore */ url)) as { default?: unknown }
-  } catch {
-    return false
-  }
+  entryDefault ??= import(/* @vite-ignore */ url).then(
+    (module: { default?: unknown }) => module.default,
+    () => undefined
+  )
+  const exported = await entryDefault
   // A CommonJS build of the file (tsx's, for a package without "type": "module") nests it once more.
-  return module.default === worker || (module.default as { default?: unknown } | undefined)?.default === worker
+  return exported === worker || (exported as { default?: unknown } | undefined)?.default === worker
 }

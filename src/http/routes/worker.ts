@@ -4,6 +4,7 @@
  * @module
  */
 import { WorkerError, draining } from '../../errors.ts'
+import { isShared } from '../../store/store.ts'
 import { apiKeysFor } from '../auth.ts'
 import { openApiDocument } from '../openapi.ts'
 import { jsonAnswer } from '../openapi-schemas.ts'
@@ -81,7 +82,7 @@ export const workerRoutes: readonly Route[] = [
         const auth = apiKeysFor(c, options.apiKeys).length > 0
         let document = documents.get(auth)
         if (!document) {
-          const sharedStore = typeof context.engine.store.dispatcher.sweep === 'function'
+          const sharedStore = isShared(context.engine.store.dispatcher)
           document = JSON.stringify(openApiDocument({ routes, inputSchema: inputJsonSchemaOf(options.schema), auth, limits, sharedStore }))
           documents.set(auth, document)
         }
