@@ -5,7 +5,7 @@
  * @module
  */
 import { logFailure } from '../errors.ts'
-import type { ErrorDetail, ExecutionContextLike, Job, LogLevel } from '../types.ts'
+import type { ErrorDetail, ExecutionContextLike, Job } from '../types.ts'
 import { whenReady } from '../awaitable.ts'
 import type { AttemptWriter, Dispatcher, JobStore, Store } from '../store/store.ts'
 import type { JobState } from '../store/job-state.ts'
@@ -17,6 +17,7 @@ import { JobSink } from './job-sink.ts'
 import { JobFiles } from '../offload/job-files.ts'
 import type { BucketConfig } from '../offload/bucket-config.ts'
 import { startTimer } from './timers.ts'
+import { HandlerJob } from './handler-job.ts'
 
 /** What the executor needs to know. */
 export interface ExecutorOptions extends SinkOptions {
@@ -43,19 +44,6 @@ export interface ExecutorHooks {
   ended(job: JobState): void
   /** A slot is free again; `refreshAsked` when the job's result asked for `refresh_worker`. */
   released(refreshAsked: boolean): void
-}
-
-/**
- * Each attempt gets its own copy of the input, so a retry sees the input as sent even when the
- * first attempt mutated it. Inputs from HTTP are JSON and always clone; an in-process caller's
- * uncloneable input is passed as it is.
- */
-function cloneInput(input: unknown): unknown {
-  try {
-    return structuredClone(input)
-  } catch {
-    return input
-  }
 }
 
 /** Runs the attempts this process has started. */
@@ -94,15 +82,7 @@ export class Executor {
     let files: JobFiles | undefined
     const filesOf = () =>
       (files ??= new JobFiles(
-        {
-          id: writer.lease.id,
-          attempt: writer.lease.attempt,
-          request,
-          env: context.env,
-          get signal() {
-            return execution.signal
-          },
-        },
+        { id: writer.lease.id, attempt: writer.lease.attempt, request, env: context.env, signal: execution.signal },
         this.#options.bucket
       ))
     const sink = new JobSink(writer, execution, this.#options, this.#options.spill ? filesOf : undefined)
@@ -110,21 +90,7 @@ export class Executor {
     this.#slots++
     this.#running.set(writer.lease.id, execution)
     this.#renewLater()
-    const job: Job<never, never> = {
-      id: writer.lease.id,
-      input: cloneInput(request.input) as never,
-      webhook: request.webhook,
-      policy: request.policy,
-      s3Config: request.s3Config,
-      get signal() {
-        return execution.signal
-      },
-      progress: (value: unknown) => sink.progress(value),
-      log: (message: string, level?: LogLevel) => sink.log(message, level),
-      upload: (body, options) => filesOf().upload(body, options),
-      env: context.env as never,
-      executionCtx: context.executionCtx,
-    }
+    const job = new HandlerJob(writer.lease.id, request, context, execution, sink, filesOf)
     execution.run(() => driveHandler(this.#options.handler, job, execution, sink))
     return execution
   }

@@ -22,26 +22,32 @@ export function waitForSignal(subscribe: (wake: () => void) => () => void, ms: n
     let unsubscribe: (() => void) | undefined
     let signal: AbortSignal | undefined
     let done = false
+    let timer: unknown
     const finish = () => {
       if (done) return
       done = true
       unsubscribe?.()
       cancelTimer(timer)
-      cancelTimer(listening)
       signal?.removeEventListener('abort', finish)
       resolve()
     }
     const listen = (to: AbortSignal) => {
-      listening = undefined
-      if (done) return
       signal = to
       if (signal.aborted) finish()
       else signal.addEventListener('abort', finish)
     }
-    const timer = startTimer(finish, ms)
-    let listening: unknown
-    if (typeof lazySignal === 'function') listening = startTimer(() => listen(lazySignal()), 0)
-    else if (lazySignal) listen(lazySignal)
+    if (typeof lazySignal === 'function') {
+      // One timer at a time: the first, after the current task, reads the signal and hands over to
+      // one for the rest of `ms`. A wait that ends sooner (a short /runsync) makes one timer, not two.
+      const since = Date.now()
+      timer = startTimer(() => {
+        timer = startTimer(finish, ms - (Date.now() - since))
+        listen(lazySignal())
+      }, 0)
+    } else {
+      timer = startTimer(finish, ms)
+      if (lazySignal) listen(lazySignal)
+    }
     unsubscribe = subscribe(finish)
     if (done) unsubscribe()
   })

@@ -49,16 +49,21 @@ export function bearerAuth(configured: readonly string[]): MiddlewareHandler {
     if (!digest) digests.set(key, (digest = digestOf(key)))
     return digest
   }
-  return async (c, next) => {
+  // Not an async function: a worker without keys passes every request on without a promise of its own.
+  return (c, next) => {
     const keys = apiKeysFor(c, configured)
     if (keys.length === 0) return next()
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')
-    const offered = await digestOf(match?.[1] ?? '')
-    let allowed = false
-    for (const key of keys) allowed = sameBytes(offered, await digestOfKey(key)) || allowed
-    if (!match || !allowed) {
-      throw new WorkerError('unauthorized', 'a valid API key is required: send "Authorization: Bearer <key>"')
-    }
-    await next()
+    return checked(c.req.header('authorization'), keys, digestOfKey).then(next)
+  }
+}
+
+/** Resolves when `authorization` offers one of `keys`, else rejects with `unauthorized`. */
+async function checked(authorization: string | undefined, keys: readonly string[], digestOfKey: (key: string) => Promise<Uint8Array>): Promise<void> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')
+  const offered = await digestOf(match?.[1] ?? '')
+  let allowed = false
+  for (const key of keys) allowed = sameBytes(offered, await digestOfKey(key)) || allowed
+  if (!match || !allowed) {
+    throw new WorkerError('unauthorized', 'a valid API key is required: send "Authorization: Bearer <key>"')
   }
 }

@@ -141,6 +141,74 @@ describe('EventLog', () => {
     })
   })
 
+  describe('a sealed log', () => {
+    // An ended attempt's log is sealed: its open events joined into a batch however few they are.
+    const events: Array<[LogEventType, string]> = [
+      ['output', '"a"'],
+      ['log', '{"message":"€"}'],
+      ['progress', '0.5'],
+      ['output', '{"b":[1,2]}'],
+      ['done', '{"id":"j","status":"COMPLETED"}'],
+    ]
+
+    it('gives back every event, its type and its JSON as before', () => {
+      const log = logWith(...events)
+      const before = after(log, 0)
+      log.seal()
+      expect(after(log, 0)).toEqual(before)
+      expect(after(log, 3)).toEqual(before.slice(3))
+      for (const event of before) expect(at(log, event.seq)).toEqual(event)
+      expect(log.done).toBe(true)
+      expect(outputsOf(log)).toEqual(['"a"', '{"b":[1,2]}'])
+    })
+
+    it('takes more events after it, numbered on, and can be sealed again', () => {
+      const log = logWith(...events)
+      log.seal()
+      expect(log.append('output', '"late"')).toBe(6)
+      expect(after(log, 4).map((event) => [event.seq, event.type, event.json])).toEqual([
+        [5, 'done', events[4]![1]],
+        [6, 'output', '"late"'],
+      ])
+      log.seal()
+      log.seal()
+      expect(after(log, 0).map((event) => event.json)).toEqual([...events.map(([, json]) => json), '"late"'])
+    })
+
+    it('keeps whole batches whole: sealed at 256 events, at 300, then filled past the next batch', () => {
+      const json = (i: number) => JSON.stringify({ i })
+      for (const count of [256, 300]) {
+        const log = new EventLog()
+        for (let i = 0; i < count; i++) log.append(i % 3 === 0 ? 'progress' : 'output', json(i))
+        log.seal()
+        for (let i = count; i < 600; i++) log.append('output', json(i))
+        log.seal()
+        const read = after(log, 0)
+        expect(read).toHaveLength(600)
+        read.forEach((event, i) => {
+          expect(event).toEqual({ seq: i + 1, type: i < count && i % 3 === 0 ? 'progress' : 'output', json: json(i) })
+        })
+      }
+    })
+
+    it('restarts as any log does', () => {
+      const log = logWith(...events)
+      log.seal()
+      log.restart()
+      expect(after(log, 0)).toEqual([])
+      log.append('output', '"again"')
+      expect(after(log, 0)).toEqual([{ seq: 6, type: 'output', json: '"again"' }])
+    })
+
+    it('is harmless on an empty log', () => {
+      const log = new EventLog()
+      log.seal()
+      expect(after(log, 0)).toEqual([])
+      expect(log.append('done', '{}')).toBe(1)
+      expect(log.done).toBe(true)
+    })
+  })
+
   describe('outputs', () => {
     it('gives the JSON of the output events only, in order', () => {
       const log = logWith(['progress', '0'], ['output', '"a"'], ['progress', '0.5'], ['output', '"b"'], ['done', '{"status":"COMPLETED"}'])

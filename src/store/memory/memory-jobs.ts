@@ -191,6 +191,7 @@ export class MemoryJobs implements JobStore {
       entry.log.appendAll(['output'], [ending.result])
     } else if (ending.aggregateJson !== undefined) attempt.outputJson = ending.aggregateJson
     entry.log.append('done', statusJsonOf(entry.state, undefined, ending.finishedAt))
+    entry.log.seal()
     attempt.lastSeq = entry.log.lastSeq
     wakeAll(entry)
     return entry.state
