@@ -135,8 +135,11 @@ function removeOnSignal(baseline: Baseline): () => void {
 const rotated = <T>(list: T[], by: number): T[] => list.map((_, index) => list[(index + by) % list.length]!)
 
 /**
- * The same warm-up for every variant: a 20k-event stream, 50 one-event streams, 200 runsyncs; for
- * a fleet, on each of its processes.
+ * The same warm-up for every variant: a 20k-event stream, 2,000 one-event streams, 200 runsyncs;
+ * for a fleet, on each of its processes. 2,000 because the metrics measure a server in steady
+ * state: after 50, a route's code was still partly in the JIT's early tiers, and a variant with
+ * more code on its path (edgepod's `POST /stream`) measured its warm-up (bench/RESULTS.md,
+ * "Per-job cost, second round").
  */
 async function warmUp(server: BenchServer, variant: VariantName): Promise<void> {
   const urls = server.fleet ? [...server.fleet.members.map((member) => member.url), server.fleet.solo.url] : [server.url]
@@ -145,7 +148,7 @@ async function warmUp(server: BenchServer, variant: VariantName): Promise<void> 
 
 async function warmUpOne(url: string, variant: VariantName): Promise<void> {
   await readStream(url, variant, { n: 20_000, tick: 0 })
-  for (let request = 0; request < 50; request++) await readStream(url, variant, { n: 1, tick: 0 })
+  for (let request = 0; request < 2_000; request++) await readStream(url, variant, { n: 1, tick: 0 })
   for (let request = 0; request < 200; request++) {
     const response = await fetch(`${url}/runsync`, {
       method: 'POST',
