@@ -141,8 +141,8 @@ const tables: Table[] = [
     title: '`POST /runsync` of a 5-yield handler, autocannon, 10 connections, 5 s',
     columns: [
       { figure: 'requestsPerSecond', label: 'req/s', format: thousands, spread: true },
-      { figure: 'p50', label: 'p50 ms', format: fixed(2) },
-      { figure: 'p99', label: 'p99 ms', format: fixed(2) },
+      { figure: 'p50', label: 'p50 ms', format: fixed(3) },
+      { figure: 'p99', label: 'p99 ms', format: fixed(3) },
       { figure: 'serverCpuPercent', label: 'server CPU %', format: fixed(0) },
       { figure: 'clientCpuPercent', label: 'client CPU %', format: fixed(0) },
     ],
