@@ -36,7 +36,9 @@ const NO_TYPES = Object.freeze([]) as unknown as LogEventType[]
 /** The character that stands for each event type in {@link Batch.types}. */
 const TYPE_CODES: Record<LogEventType, string> = { output: 'o', progress: 'p', log: 'l', done: 'd' }
 /** Event types by the character code of their {@link TYPE_CODES} character. */
-const TYPE_OF_CODE: Record<number, LogEventType> = { 111: 'output', 112: 'progress', 108: 'log', 100: 'done' }
+const TYPE_OF_CODE: Record<number, LogEventType> = Object.fromEntries(
+  Object.entries(TYPE_CODES).map(([type, code]) => [code.charCodeAt(0), type as LogEventType])
+)
 
 /**
  * An append-only list of events numbered from 1, with one-shot change listeners.
