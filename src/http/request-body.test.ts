@@ -187,6 +187,14 @@ describe('readJsonBody', () => {
       expect(error.message).toMatch(/UTF-8/)
     })
 
+    it('reads a good body right after a bad one, whole: nothing of the bad one carries over', async () => {
+      const truncated = Uint8Array.from([...new TextEncoder().encode('{"input":"'), 0xf0, 0x9f])
+      expectCode(await rejection(readJsonBody(post(truncated), LIMIT)), 'invalid_json', 400)
+      await expect(readJsonBody(post(new TextEncoder().encode('{"input":"😀"}')), LIMIT)).resolves.toEqual({ input: '😀' })
+      const bomOnly = Uint8Array.from([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"input":2}')])
+      await expect(readJsonBody(post(bomOnly), LIMIT)).resolves.toEqual({ input: 2 })
+    })
+
     it('accepts a leading UTF-8 byte order mark', async () => {
       const bytes = Uint8Array.from([0xef, 0xbb, 0xbf, ...new TextEncoder().encode('{"input":1}')])
       await expect(readJsonBody(post(bytes), LIMIT)).resolves.toEqual({ input: 1 })

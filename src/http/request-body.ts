@@ -9,6 +9,12 @@ import { WorkerError } from '../errors.ts'
 import { MAX_POLICY_MS } from '../limits.ts'
 import type { JobRequest } from '../types.ts'
 
+/**
+ * One decoder for every body: `decode` without `stream` keeps no state between calls, and making a
+ * decoder costs more than decoding a small body.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false })
+
 /** One problem with a request body, in the shape of Standard Schema's issues. */
 export interface BodyIssue {
   path: string[]
@@ -97,7 +103,7 @@ export async function readJsonBody(request: Request, maxBytes: number, option = 
   if (bytes.byteLength > maxBytes) throw tooLarge()
   let text: string
   try {
-    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes)
+    text = utf8.decode(bytes)
   } catch {
     throw new WorkerError('invalid_json', 'the request body is not valid UTF-8')
   }
