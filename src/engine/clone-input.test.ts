@@ -52,4 +52,45 @@ describe('cloneInput', () => {
     const input = { call: () => 1 }
     expect(cloneInput(input)).toBe(input)
   })
+
+  it('keeps shared objects shared, as structuredClone does', () => {
+    const shared = { n: 1 }
+    const copy = cloneInput({ a: shared, b: [shared] }) as { a: object; b: object[] }
+    expect(copy.a).toBe(copy.b[0])
+    expect(copy.a).not.toBe(shared)
+    expect(copy.a).toEqual({ n: 1 })
+  })
+
+  it('keeps holes as holes, as structuredClone does', () => {
+    const copy = cloneInput({ list: [1, , 3] }) as { list: number[] }
+    expect(1 in copy.list).toBe(false)
+    expect(copy.list).toHaveLength(3)
+    expect(copy.list[2]).toBe(3)
+  })
+
+  it('copies a deep chain of objects each shared by two members, keeping every level shared', () => {
+    // Walked as a tree, this would be 2^16 paths and as many copies; 16 levels, so that a copy that
+    // stopped seeing the sharing fails here rather than hangs.
+    let node: Record<string, unknown> = { leaf: true }
+    for (let level = 0; level < 16; level++) node = { a: node, b: node }
+    const copy = cloneInput(node) as Record<string, Record<string, unknown>>
+    // Booleans, not the objects: printing them walks every path too.
+    expect(copy['a'] === copy['b']).toBe(true)
+    expect(copy['a'] === node['a']).toBe(false)
+    expect(copy['a']?.['a'] === copy['a']?.['b']).toBe(true)
+  })
+
+  it('passes an input through, never throwing, when a getter throws or it is a revoked proxy', () => {
+    const throwing = {
+      get broken(): never {
+        throw new Error('no')
+      },
+    }
+    expect(cloneInput(throwing)).toBe(throwing)
+    const { proxy, revoke } = Proxy.revocable({}, {})
+    revoke()
+    expect(cloneInput(proxy)).toBe(proxy)
+    const nested = { list: [proxy] }
+    expect(cloneInput(nested)).toBe(nested)
+  })
 })

@@ -42,4 +42,23 @@ describe('HandlerJob', () => {
     await expect(put('body', { name: 'a.txt' })).resolves.toEqual({ url: 'https://files/x', size: 1, contentType: 'text/plain' })
     expect(upload).toHaveBeenCalledWith('body', { name: 'a.txt' })
   })
+
+  it('carries signal as its own enumerable member: a spread, Object.assign, a proxy or a derived object still has it', () => {
+    const { job, run } = jobWith()
+    expect(Object.keys(job)).toEqual(['id', 'input', 'webhook', 'policy', 's3Config', 'signal', 'progress', 'log', 'upload', 'env', 'executionCtx'])
+    expect({ ...job, input: 'parsed' }.signal).toBe(run.controller.signal)
+    expect(Object.assign({}, job).signal).toBe(run.controller.signal)
+    expect(new Proxy(job, {}).signal).toBe(run.controller.signal)
+    expect((Object.create(job) as typeof job).signal).toBe(run.controller.signal)
+  })
+
+  it('is made even when its input cannot be copied: a getter that throws', () => {
+    const input = {
+      get broken(): never {
+        throw new Error('no')
+      },
+    }
+    const { job } = jobWith(input)
+    expect(job.input).toBe(input)
+  })
 })

@@ -39,9 +39,10 @@ export function waitForSignal(subscribe: (wake: () => void) => () => void, ms: n
     if (typeof lazySignal === 'function') {
       // One timer at a time: the first, after the current task, reads the signal and hands over to
       // one for the rest of `ms`. A wait that ends sooner (a short /runsync) makes one timer, not two.
-      const since = Date.now()
+      // The rest is measured on the monotonic clock: a wall clock set back must not lengthen it.
+      const since = performance.now()
       timer = startTimer(() => {
-        timer = startTimer(finish, ms - (Date.now() - since))
+        timer = startTimer(finish, ms - (performance.now() - since))
         listen(lazySignal())
       }, 0)
     } else {

@@ -47,9 +47,9 @@ const TYPE_OF_CODE: Record<number, LogEventType> = Object.fromEntries(
  * an id from the first attempt can never skip an event of the second.
  */
 export class EventLog {
-  /** The full batches of this attempt, in order. */
+  /** The batches of this attempt, in order: full ones, and after a {@link EventLog.seal} a short last one. */
   #batches: Batch[] = []
-  /** The JSON of the events after the last full batch, one string each. */
+  /** The JSON of the events after the last batch, one string each. */
   #open: string[] = []
   /** The types of the events in {@link EventLog.#open}. */
   #openTypes: LogEventType[] = []
@@ -173,7 +173,7 @@ export class EventLog {
     this.#sealed = true
   }
 
-  /** Stores one event; a batch that is full is sealed. */
+  /** Stores one event; the open events are joined into a batch once there are a batch of them. */
   #push(type: LogEventType, json: string): void {
     if (this.#sealed) this.#reopen()
     this.#open.push(json)
