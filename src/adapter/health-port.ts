@@ -6,13 +6,13 @@
 import { WorkerError } from '../errors.ts'
 import { errorResponse } from '../http/http-error.ts'
 import type { FetchHandler } from './server.ts'
+import { portNumber } from './server.ts'
 
 /** `PORT_HEALTH` from `env` when it names a port apart from `port`; throws a `TypeError` for a bad one. */
 export function healthPortOf(env: Readonly<Record<string, string | undefined>>, port: number): number | undefined {
   const text = env['PORT_HEALTH']
   if (text === undefined || text === '') return undefined
-  const health = /^\d{1,5}$/.test(text) ? Number(text) : NaN
-  if (!(health <= 65_535)) throw new TypeError(`PORT_HEALTH must be a number from 0 to 65535, got ${JSON.stringify(text)}`)
+  const health = portNumber(text, 'PORT_HEALTH')
   // Port 0 is any free port: two of them are two listeners.
   return health === port && port !== 0 ? undefined : health
 }

@@ -18,3 +18,13 @@ export interface RunningServer {
   /** Stops accepting connections, ends open ones, and resolves when the server has closed. */
   close(): Promise<void>
 }
+
+/**
+ * The port `text` names, given as `where` (`--port`, RunPod's `PORT` or `PORT_HEALTH`): a number
+ * from 0 (any free port) to 65535, else a `TypeError` naming `where`.
+ */
+export function portNumber(text: string, where: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
+  if (!(port <= 65_535)) throw new TypeError(`${where} must be a number from 0 to 65535, got ${JSON.stringify(text)}`)
+  return port
+}

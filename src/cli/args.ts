@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util'
 import { CliError } from './cli-error.ts'
 import { healthPortOf } from '../adapter/health-port.ts'
+import { portNumber } from '../adapter/server.ts'
 
 /** `edgepod dev <file>`: serve the worker. */
 export interface DevCommand {
@@ -92,7 +93,9 @@ function fileOf(command: string, positionals: string[]): string {
 
 /** The port `text` names, given as `where` (`--port`, or RunPod's `PORT` variable). */
 function portOf(text: string, where: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN
-  if (!(port <= 65_535)) throw usageError(`${where} must be a number from 0 to 65535, got ${JSON.stringify(text)}`)
-  return port
+  try {
+    return portNumber(text, where)
+  } catch (error) {
+    throw usageError((error as Error).message)
+  }
 }

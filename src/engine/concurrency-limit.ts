@@ -16,6 +16,11 @@ export class ConcurrencyLimit {
     this.#current = typeof concurrency === 'number' ? concurrency : 1
   }
 
+  /** True when a modifier function gives the limit, to be asked again on RunPod's cadence. */
+  get modifies(): boolean {
+    return typeof this.#modifier === 'function'
+  }
+
   /** The limit as last asked, without asking the modifier again. */
   get current(): number {
     return this.#current

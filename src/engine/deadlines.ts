@@ -13,6 +13,7 @@
  * @module
  */
 import { cancelTimer, startTimer } from './timers.ts'
+import { onWorkerd } from '../runtime.ts'
 
 /** One deadline: when, for what, and where it sits in the heap. */
 interface Entry<K, T> {
@@ -23,9 +24,6 @@ interface Entry<K, T> {
   /** Its own timer, on workerd. */
   timer?: unknown
 }
-
-/** True on workerd, whose timers die with the request that made them. */
-const timersPerRequest = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers'
 
 /** Deadlines by key, calling `fire(key, value)` for each once its time has come. */
 export class Deadlines<K, T> {
@@ -38,8 +36,8 @@ export class Deadlines<K, T> {
 
   readonly #ownTimers: boolean
 
-  /** `ownTimers`: a timer for each deadline (workerd's way) rather than one for all. */
-  constructor(fire: (key: K, value: T) => void, ownTimers = timersPerRequest) {
+  /** `ownTimers`: a timer for each deadline rather than one for all, by default on workerd, whose timers die with the request that made them. */
+  constructor(fire: (key: K, value: T) => void, ownTimers = onWorkerd()) {
     this.#fire = fire
     this.#ownTimers = ownTimers
   }
@@ -57,20 +55,20 @@ export class Deadlines<K, T> {
   /** Sets (or moves) the deadline of `key` to `at`, ms since the epoch, with `value` for its firing. */
   set(key: K, at: number, value: T): void {
     if (this.#ownTimers) this.#fireDue()
-    const known = this.#byKey.get(key)
-    if (known) {
-      const earlier = at < known.at
-      known.at = at
-      known.value = value
-      if (earlier) this.#up(known.index)
-      else this.#down(known.index)
+    let entry = this.#byKey.get(key)
+    if (entry) {
+      const earlier = at < entry.at
+      entry.at = at
+      entry.value = value
+      if (earlier) this.#up(entry.index)
+      else this.#down(entry.index)
     } else {
-      const entry: Entry<K, T> = { at, value, index: this.#heap.length, key }
+      entry = { at, value, index: this.#heap.length, key }
       this.#byKey.set(key, entry)
       this.#heap.push(entry)
       this.#up(entry.index)
     }
-    if (this.#ownTimers) this.#armOwn(this.#byKey.get(key)!)
+    if (this.#ownTimers) this.#armOwn(entry)
     else this.#arm()
   }
 

@@ -110,25 +110,24 @@ export class JobSink implements HandlerSink {
     const bytes = bytesOverEventLimit(json, maxEventBytes)
     if (bytes !== undefined) {
       const tooLarge = () => jobErrors.payloadTooLarge(`${this.#nameOf(false)} is ${bytes} bytes, over the limit of ${maxEventBytes} for one event (the worker's maxEventBytes option raises it)`)
-      return this.#spillOutput(value, json, tooLarge) ?? this.#refuse(tooLarge())
+      return this.#spillOrRefuse(value, json, tooLarge)
     }
     const admitted = this.#budget.admit(json, this)
     if (admitted === true) return this.#accept(value, json)
-    if (admitted === false) return this.#spillOutput(value, json, () => this.#overBudgetError(false)) ?? this.#overBudget(false)
-    return admitted.then((fits) =>
-      fits ? this.#accept(value, json) : (this.#spillOutput(value, json, () => this.#overBudgetError(false)) ?? this.#overBudget(false))
-    )
+    const overBudget = () => this.#overBudgetError(false)
+    if (admitted === false) return this.#spillOrRefuse(value, json, overBudget)
+    return admitted.then((fits) => (fits ? this.#accept(value, json) : this.#spillOrRefuse(value, json, overBudget)))
   }
 
   /**
    * With spill on, puts an output over a limit in the job's bucket and appends `{url, size,
    * contentType}` in its place (the array aggregate is the events, so it holds the same), in
-   * order: the handler waits for the upload before its next output. Undefined when spill is off or
-   * the job has no bucket; `tooLarge` is the refusal then. A failed upload ends the job `FAILED`
+   * order: the handler waits for the upload before its next output. When spill is off or the job
+   * has no bucket, the output is refused with `tooLarge`. A failed upload ends the job `FAILED`
    * (`upload_failed`), keeping the outputs before it.
    */
-  #spillOutput(value: unknown, json: string, tooLarge: () => ErrorDetail): Promise<boolean> | undefined {
-    return this.#spill?.().spill(json, `output-${this.#aggregate.count + 1}.json`)?.then(
+  #spillOrRefuse(value: unknown, json: string, tooLarge: () => ErrorDetail): Promise<boolean> | false {
+    const spilled = this.#spill?.().spill(json, `output-${this.#aggregate.count + 1}.json`)?.then(
       (file) => {
         if (this.#run.ended) return false
         const placeholder = JSON.stringify(file)
@@ -139,6 +138,7 @@ export class JobSink implements HandlerSink {
       },
       (error: unknown) => this.#refuse(this.#uploadError(error))
     )
+    return spilled ?? this.#refuse(tooLarge())
   }
 
   /** What a failed upload ends the job with: its UploadError, `code: 'upload_failed'`. */
@@ -192,7 +192,7 @@ export class JobSink implements HandlerSink {
       // Nothing went out before a result, so nothing is left to measure: the answer comes at once.
       if (this.#budget.admit(result, this) !== true) {
         const spilled = this.#spillResult(result, 'result.json', (placeholder) => end(placeholder))
-        return spilled ?? void this.#overBudget(true)
+        return spilled ?? void this.#refuse(this.#overBudgetError(true))
       }
     }
     end(result)
@@ -262,10 +262,6 @@ export class JobSink implements HandlerSink {
     if (error !== undefined) return this.#refuse(jobErrors.handler(error))
     if (!appends.crowded) return true
     return Promise.resolve(appends.drained()).then(() => appends.holds)
-  }
-
-  #overBudget(isResult: boolean): false {
-    return this.#refuse(this.#overBudgetError(isResult))
   }
 
   #overBudgetError(isResult: boolean): ErrorDetail {

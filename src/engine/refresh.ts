@@ -8,6 +8,7 @@
  * @module
  */
 import { DEFAULTS } from '../limits.ts'
+import { onWorkerd } from '../runtime.ts'
 
 /** What the refresh needs to see of the process. */
 export interface RefreshDeps {
@@ -81,8 +82,7 @@ export class WorkerRefresh {
  * imported: core code runs on Workers too, where no worker ends itself and a refresh does nothing).
  */
 export function processExit(): (() => void) | undefined {
-  const runtime = globalThis as { process?: { exit?: (code?: number) => never }; navigator?: { userAgent?: string } }
-  if (runtime.navigator?.userAgent === 'Cloudflare-Workers') return undefined
-  const exit = runtime.process?.exit
+  if (onWorkerd()) return undefined
+  const exit = (globalThis as { process?: { exit?: (code?: number) => never } }).process?.exit
   return typeof exit === 'function' ? () => exit(0) : undefined
 }

@@ -42,11 +42,9 @@ export class Scheduler {
   #drained = false
   /** The timer that asks a modifier function on its cadence, once the first pass started it. */
   #cadence: ReturnType<typeof setInterval> | undefined
-  #modifies: boolean
 
   constructor(concurrency: Concurrency, deps: SchedulerDeps) {
     this.#limit = new ConcurrencyLimit(concurrency)
-    this.#modifies = typeof concurrency === 'function'
     this.#deps = deps
     deps.dispatcher.onWork(() => {
       this.#drained = false
@@ -106,7 +104,7 @@ export class Scheduler {
    * first pass (on Workers, inside a request), never keeping a process alive by itself.
    */
   #askOnCadence(): void {
-    if (!this.#modifies || this.#cadence !== undefined) return
+    if (!this.#limit.modifies || this.#cadence !== undefined) return
     this.#cadence = setInterval(() => {
       const before = this.#limit.current
       if (this.#limit.now() > before) this.pump()
@@ -120,7 +118,6 @@ export class Scheduler {
    */
   setConcurrency(concurrency: Concurrency): void {
     this.#limit = new ConcurrencyLimit(concurrency)
-    this.#modifies = typeof concurrency === 'function'
     this.pump()
   }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { joinBytes } from '../join-bytes.ts'
+import { isHttpUrl } from '../http-url.ts'
 import { s3ConfigIssues } from '../offload/bucket-config.ts'
 import { WorkerError } from '../errors.ts'
 import { MAX_POLICY_MS } from '../limits.ts'
@@ -135,7 +136,7 @@ export function jobRequestFrom(body: unknown): JobRequest {
   const issues: BodyIssue[] = []
   const { webhook, policy, s3Config } = body
   if (webhook !== undefined && webhook !== null) {
-    if (typeof webhook !== 'string' || !URL.canParse(webhook) || !/^https?:$/.test(new URL(webhook).protocol)) {
+    if (typeof webhook !== 'string' || !isHttpUrl(webhook)) {
       issues.push({ path: ['webhook'], message: 'must be an http(s) URL' })
     }
   }

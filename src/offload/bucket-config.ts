@@ -6,6 +6,7 @@
  * @module
  */
 import { envString } from '../env.ts'
+import { isHttpUrl } from '../http-url.ts'
 import type { JobRequest } from '../types.ts'
 import type { Bucket } from './bucket.ts'
 import { r2Bucket } from './r2-bucket.ts'
@@ -129,8 +130,4 @@ function bucketOfEnv(env: unknown): JobBucket | undefined {
     endpointUrl = url.origin
   }
   return { bucket: s3Bucket({ endpointUrl, bucketName, accessId, accessSecret }), prefix: envString(env, 'BUCKET_PREFIX') ?? '', secrets: [accessSecret, accessId] }
-}
-
-function isHttpUrl(text: string): boolean {
-  return URL.canParse(text) && /^https?:$/.test(new URL(text).protocol)
 }

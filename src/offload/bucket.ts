@@ -23,3 +23,8 @@ export interface UploadedFile {
   size: number
   contentType: string
 }
+
+/** The URL of `key` under `base` (trailing slashes dropped), each segment of the key encoded. */
+export function urlOfKey(base: string, key: string): string {
+  return `${base.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`
+}

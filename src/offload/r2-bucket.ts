@@ -4,6 +4,7 @@
  * @module
  */
 import type { Bucket } from './bucket.ts'
+import { urlOfKey } from './bucket.ts'
 import { putInParts } from './parts.ts'
 import { BucketRefusal } from './retry.ts'
 
@@ -48,7 +49,7 @@ export function r2Bucket(binding: R2BucketBinding, publicUrl: string, name: stri
       )
     },
     async urlOf(key) {
-      return `${publicUrl.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`
+      return urlOfKey(publicUrl, key)
     },
   }
 }

@@ -6,6 +6,7 @@
  */
 import { AwsClient } from 'aws4fetch'
 import type { Bucket } from './bucket.ts'
+import { urlOfKey } from './bucket.ts'
 import { putInParts } from './parts.ts'
 import type { PartTarget, UploadedPart } from './parts.ts'
 import { BucketRefusal, isTransientStatus } from './retry.ts'
@@ -45,7 +46,7 @@ export function s3Bucket(options: S3BucketOptions): Bucket {
     retries: 0,
   })
   const base = `${options.endpointUrl.replace(/\/+$/, '')}/${encodeURIComponent(options.bucketName)}`
-  const objectUrl = (key: string) => `${base}/${key.split('/').map(encodeURIComponent).join('/')}`
+  const objectUrl = (key: string) => urlOfKey(base, key)
   const where = `bucket ${options.bucketName} at ${new URL(options.endpointUrl).host}`
 
   /** A request to the bucket; refused answers become {@link BucketRefusal}s with S3's own reason. */
@@ -96,7 +97,7 @@ export function s3Bucket(options: S3BucketOptions): Bucket {
     },
 
     async urlOf(key) {
-      if (options.publicUrl !== undefined) return `${options.publicUrl.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`
+      if (options.publicUrl !== undefined) return urlOfKey(options.publicUrl, key)
       const url = new URL(objectUrl(key))
       url.searchParams.set('X-Amz-Expires', String(options.urlExpiry ?? MAX_URL_EXPIRY))
       return (await client.sign(url, { method: 'GET', aws: { signQuery: true } })).url

@@ -11,6 +11,7 @@
  */
 import type { FetchHandler } from '../server.ts'
 import { hasRunPodFlag } from './flags.ts'
+import { onWorkerd } from '../../runtime.ts'
 
 /** The process's entry module, where a runtime names it. */
 export interface MainModule {
@@ -36,7 +37,6 @@ interface RuntimeGlobals {
     release?: { name?: string }
     getBuiltinModule?: (name: string) => unknown
   }
-  navigator?: { userAgent?: string }
   WorkerGlobalScope?: unknown
 }
 
@@ -46,7 +46,7 @@ interface RuntimeGlobals {
  */
 export function mainModule(): MainModule | undefined {
   const runtime = globalThis as RuntimeGlobals
-  if (runtime.navigator?.userAgent === 'Cloudflare-Workers' || runtime.WorkerGlobalScope !== undefined) return undefined
+  if (onWorkerd() || runtime.WorkerGlobalScope !== undefined) return undefined
   const { Deno: deno, Bun: bun, process } = runtime
   if (deno?.mainModule !== undefined) {
     return deno.mainModule.startsWith('file:') ? { url: deno.mainModule, args: deno.args ?? [], runtime: 'deno' } : undefined
