@@ -1,6 +1,7 @@
 /**
  * Many deadlines on one timer, on fake timers: each fires once, at its time, in order; moved and
- * cleared ones as they now stand; and a thousand random operations agree with a plain list.
+ * cleared ones as they now stand; and thousands of random operations, at random times or in the
+ * runs of a few fixed delays, agree with a plain list.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { Deadlines } from './deadlines.ts'
@@ -84,19 +85,29 @@ describe('deadlines', () => {
     expect(deadlines.size).toBe(1)
   })
 
-  it('agrees with a plain list over a thousand random sets, moves and clears', () => {
+  /**
+   * How a random step picks a deadline: anywhere, or mostly by a few fixed delays, as a worker's
+   * kinds of deadline come (each kind in order, so they fill the runs; the rest go to the heap).
+   */
+  const delays = {
+    'random times': (random: (n: number) => number) => 1 + random(500),
+    'a few fixed delays': (random: (n: number) => number) => (random(8) === 0 ? 1 + random(500) : [50, 120, 300, 301, 450, 499][random(6)]!),
+  }
+
+  it.each(Object.keys(delays))('agrees with a plain list over thousands of random sets, moves and clears (%s)', (kind) => {
+    const delay = delays[kind as keyof typeof delays]
     const { deadlines, fired } = recorded()
     const model = new Map<string, { at: number; value: string }>()
     let seed = 7
     const random = (n: number) => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) % n)
     const expected: string[] = []
-    for (let step = 0; step < 1_000; step++) {
-      const key = `k${random(60)}`
+    for (let step = 0; step < 2_000; step++) {
+      const key = `k${random(kind === 'random times' ? 60 : 400)}`
       if (random(4) === 0) {
         deadlines.delete(key)
         model.delete(key)
       } else {
-        const at = Date.now() + 1 + random(500)
+        const at = Date.now() + delay(random)
         deadlines.set(key, at, `v${step}`)
         model.set(key, { at, value: `v${step}` })
       }

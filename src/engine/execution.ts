@@ -12,7 +12,9 @@ import type { Ending, JobState, Lease } from '../store/job-state.ts'
 import { jobErrors, logFailure } from '../errors.ts'
 import type { DrivenRun } from './drive-handler.ts'
 import type { JobSink, Outcome, SinkRun } from './job-sink.ts'
+import type { Deadlines } from './deadlines.ts'
 import { cancelTimer, startTimer } from './timers.ts'
+import { onWorkerd } from '../runtime.ts'
 
 /** What an execution tells the process that runs it. */
 export interface ExecutionHooks {
@@ -20,6 +22,12 @@ export interface ExecutionHooks {
   ended(job: JobState): void
   /** The slot is free: the handler has settled, or its cleanup time ran out. */
   released(execution: Execution): void
+  /**
+   * The execution timeouts of the process, each with its `ms`: one timer for all, where timers
+   * outlive their request (deadlines.ts). Set in the constructor, so that on workerd an execution's
+   * own timer is made in the request that runs it.
+   */
+  readonly timeouts: Deadlines<Execution, number>
 }
 
 /** The settings of one execution. */
@@ -41,8 +49,6 @@ export class Execution implements SinkRun, DrivenRun {
   source: OutputSource | undefined = undefined
   /** The handler's result asked for `refresh_worker`. */
   refreshAsked = false
-  /** When the execution timeout comes, ms since the epoch. */
-  readonly deadline: number
   /** Settles when the handler has returned or thrown, whatever the job's status. */
   settled: Promise<void> | undefined
   readonly #options: ExecutionOptions
@@ -53,30 +59,25 @@ export class Execution implements SinkRun, DrivenRun {
   #isReleased = false
   #released: Promise<void> | undefined
   #markReleased: (() => void) | undefined
-  #requestStop!: (reason: unknown) => void
-  /**
-   * The execution timeout's own timer, made here, in the request that runs the attempt: on workerd
-   * a timer belongs to the request that made it, and a timer shared by every execution would die
-   * with the first request that ends (the conformance suite's two timeouts show it).
-   */
-  #timeout: unknown
+  /** On workerd, settles the promise whose callback stops the handler (see the constructor). */
+  #requestStop: ((reason: unknown) => void) | undefined
   #cleanup: unknown
 
   constructor(writer: AttemptWriter, options: ExecutionOptions, hooks: ExecutionHooks) {
     this.writer = writer
     this.#options = options
     this.#hooks = hooks
-    // The stop runs here, in the execution's own request: workerd forbids aborting a controller or
-    // closing a stream from another request (a /cancel), but lets that request settle a promise.
-    void new Promise<unknown>((resolve) => (this.#requestStop = resolve)).then((reason) => {
-      this.#stopped = true
-      this.stopReason = reason
-      this.#controller?.abort(reason)
-      void this.source?.stop(reason)
-    })
+    // On workerd the stop runs in a callback made here, in the execution's own request: workerd
+    // forbids aborting a controller or closing a stream from another request (a /cancel), but lets
+    // that request settle a promise. Elsewhere no promise is made for a stop that seldom comes.
+    if (onWorkerd()) void new Promise<unknown>((resolve) => (this.#requestStop = resolve)).then((reason) => this.#stopHandler(reason))
     const ms = options.executionTimeout
-    this.deadline = Date.now() + ms
-    this.#timeout = startTimer(() => this.end({ status: 'TIMED_OUT', error: jobErrors.executionTimeout(ms) }, false), ms)
+    hooks.timeouts.set(this, Date.now() + ms, ms)
+  }
+
+  /** The execution timeout of `ms` came (from {@link ExecutionHooks.timeouts}). */
+  timedOut(ms: number): void {
+    this.end({ status: 'TIMED_OUT', error: jobErrors.executionTimeout(ms) }, false)
   }
 
   /**
@@ -125,7 +126,7 @@ export class Execution implements SinkRun, DrivenRun {
   end(outcome: Outcome, handlerDone: boolean): void {
     if (this.ended) return
     this.ended = true
-    cancelTimer(this.#timeout)
+    this.#hooks.timeouts.delete(this)
     if (outcome.refresh) this.refreshAsked = true
     const ending: Ending = {
       status: outcome.status,
@@ -158,7 +159,7 @@ export class Execution implements SinkRun, DrivenRun {
   /** The attempt was ended elsewhere (a cancel, a lost lease): stop the handler. */
   stop(error?: ErrorDetail): void {
     this.ended = true
-    cancelTimer(this.#timeout)
+    this.#hooks.timeouts.delete(this)
     this.#stop(error)
   }
 
@@ -176,12 +177,22 @@ export class Execution implements SinkRun, DrivenRun {
     this.#hooks.released(this)
   }
 
-  /** Aborts the handler's signal and stops its source, giving its cleanup a bounded time. */
+  /** Aborts the handler's signal and stops its source. */
+  #stopHandler(reason: unknown): void {
+    this.#stopped = true
+    this.stopReason = reason
+    this.#controller?.abort(reason)
+    void this.source?.stop(reason)
+  }
+
+  /** Asks for the handler's stop, giving its cleanup a bounded time. */
   #stop(error: ErrorDetail | undefined): void {
     if (this.#stopping) return
     this.#stopping = true
     const reason = new DOMException(error?.message ?? 'job ended', error?.type === 'TimeoutError' ? 'TimeoutError' : 'AbortError')
-    this.#requestStop(reason)
+    // A microtask later either way, as the promise's callback runs on workerd.
+    if (this.#requestStop) this.#requestStop(reason)
+    else queueMicrotask(() => this.#stopHandler(reason))
     if (this.#isReleased) return
     this.#cleanup = startTimer(() => this.release(), this.#options.cleanupTimeout)
     void this.settled?.finally(() => cancelTimer(this.#cleanup))

@@ -18,6 +18,7 @@ import { JobFiles } from '../offload/job-files.ts'
 import type { BucketConfig } from '../offload/bucket-config.ts'
 import { startTimer } from './timers.ts'
 import { HandlerJob } from './handler-job.ts'
+import { Deadlines } from './deadlines.ts'
 
 /** What the executor needs to know. */
 export interface ExecutorOptions extends SinkOptions {
@@ -65,7 +66,11 @@ export class Executor {
     this.#dispatcher = store.dispatcher
     this.#hooks = hooks
     store.dispatcher.onCancel((id, attempt) => this.stop(id, attempt))
-    this.#executionHooks = { ended: (job) => hooks.ended(job), released: (execution) => this.#released(execution) }
+    this.#executionHooks = {
+      ended: (job) => hooks.ended(job),
+      released: (execution) => this.#released(execution),
+      timeouts: new Deadlines((execution, ms) => execution.timedOut(ms)),
+    }
   }
 
   /** Slots in use: attempts whose handler has not settled (nor run out of cleanup time). */
@@ -104,11 +109,7 @@ export class Executor {
 
   /** When the first execution timeout of an attempt running here comes, or undefined with none. */
   nextTimeout(): number | undefined {
-    let next: number | undefined
-    for (const execution of this.#running.values()) {
-      if (!execution.ended && (next === undefined || execution.deadline < next)) next = execution.deadline
-    }
-    return next
+    return this.#executionHooks.timeouts.next()
   }
 
   /**

@@ -94,6 +94,22 @@ describe('waitForSignal', () => {
     expect(timed.unsubscribed()).toBe(1)
   })
 
+  it('reads the lazy signals of the waits one task began on one timer, then times each on its own', async () => {
+    const reads = vi.fn(() => new AbortController().signal)
+    const waits = Array.from({ length: 10 }, () => wakeable())
+    const done = waits.map((wait) => settled(waitForSignal(wait.subscribe, 1_000, reads)))
+    expect(vi.getTimerCount()).toBe(1)
+    // Two end within the task: the other eight read their signal after it.
+    waits[0]!.wake()
+    waits[1]!.wake()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(reads).toHaveBeenCalledTimes(8)
+    expect(vi.getTimerCount()).toBe(8)
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(done.every((isDone) => isDone())).toBe(true)
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('leaves no timer behind when woken, whether before or after the signal was read', async () => {
     const early = wakeable()
     void waitForSignal(early.subscribe, 1_000, () => new AbortController().signal)

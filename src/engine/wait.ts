@@ -3,6 +3,7 @@
  * long-poll (`/runsync`, `/status-sync`, polled `/stream`).
  * @module
  */
+import { afterTask } from './after-task.ts'
 import { cancelTimer, startTimer } from './timers.ts'
 
 /**
@@ -23,10 +24,12 @@ export function waitForSignal(subscribe: (wake: () => void) => () => void, ms: n
     let signal: AbortSignal | undefined
     let done = false
     let timer: unknown
+    let cancelRead: (() => void) | undefined
     const finish = () => {
       if (done) return
       done = true
       unsubscribe?.()
+      cancelRead?.()
       cancelTimer(timer)
       signal?.removeEventListener('abort', finish)
       resolve()
@@ -37,14 +40,16 @@ export function waitForSignal(subscribe: (wake: () => void) => () => void, ms: n
       else signal.addEventListener('abort', finish)
     }
     if (typeof lazySignal === 'function') {
-      // One timer at a time: the first, after the current task, reads the signal and hands over to
-      // one for the rest of `ms`. A wait that ends sooner (a short /runsync) makes one timer, not two.
-      // The rest is measured on the monotonic clock: a wall clock set back must not lengthen it.
+      // After the current task (on a timer shared by the waits that task began), the signal is
+      // read and a timer set for the rest of `ms`: a wait that ends sooner (a short /runsync) makes
+      // no timer of its own. The rest is measured on the monotonic clock: a wall clock set back
+      // must not lengthen it.
       const since = performance.now()
-      timer = startTimer(() => {
+      cancelRead = afterTask(() => {
+        cancelRead = undefined
         timer = startTimer(finish, ms - (performance.now() - since))
         listen(lazySignal())
-      }, 0)
+      })
     } else {
       timer = startTimer(finish, ms)
       if (lazySignal) listen(lazySignal)

@@ -29,6 +29,14 @@ export interface MemoryJob {
   token: string | undefined
 }
 
+/**
+ * The JSON the log holds for a `done` event this store wrote: none. It is the job's status object
+ * without its output, made from the state when read, which stays as it is once the attempt has
+ * ended (a retry starts a new log). A `/runsync` job, whose `done` nobody reads, never makes it,
+ * and the minute it is kept holds no copy of it.
+ */
+const DONE_FROM_STATE = ''
+
 /** The counts of `/health`, kept as jobs move. */
 export type JobCounts = HealthReport['jobs']
 
@@ -126,6 +134,11 @@ export class MemoryJobs implements JobStore {
     const types: LogEventType[] = []
     const jsons: string[] = []
     const first = log.readAfter(after, maxChars, types, jsons)
+    // The `done` is the last event of an attempt this store ended: nothing is appended after it.
+    const last = jsons.length - 1
+    if (last >= 0 && jsons[last] === DONE_FROM_STATE && types[last] === 'done') {
+      jsons[last] = statusJsonOf(entry.state, undefined, entry.state.attempt.finishedAt ?? Date.now())
+    }
     return { first, types, jsons, lastSeq: log.lastSeq, ended: log.done }
   }
 
@@ -190,7 +203,7 @@ export class MemoryJobs implements JobStore {
       attempt.outputJson = ending.result
       entry.log.appendAll(['output'], [ending.result])
     } else if (ending.aggregateJson !== undefined) attempt.outputJson = ending.aggregateJson
-    entry.log.append('done', statusJsonOf(entry.state, undefined, ending.finishedAt))
+    entry.log.append('done', DONE_FROM_STATE)
     entry.log.seal()
     attempt.lastSeq = entry.log.lastSeq
     wakeAll(entry)
