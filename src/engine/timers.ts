@@ -6,8 +6,9 @@
 
 /** `setTimeout` that does not hold the process open; returns a handle for {@link cancelTimer}. */
 export function startTimer(callback: () => void, ms: number): unknown {
-  // setTimeout overflows past 2^31-1 ms and fires at once; no job policy needs longer.
-  const handle = setTimeout(callback, Math.min(ms, 2_147_483_647)) as unknown
+  // setTimeout overflows past 2^31-1 ms and fires at once; no job policy needs longer. A time
+  // already past (a deadline due while the process was busy) is 0: Bun warns at a negative one.
+  const handle = setTimeout(callback, Math.min(Math.max(ms, 0), 2_147_483_647)) as unknown
   ;(handle as { unref?: () => void }).unref?.()
   return handle
 }
