@@ -9,7 +9,8 @@
  * by time to which a deadline is only ever added at the end: setting, moving and clearing one is a
  * few pointers, wherever it sits, and the earliest is a run's first. A binary min-heap (O(log n))
  * takes the rest, which fit at the end of no run. A heap alone touched some twenty entries scattered
- * over a million at every set and clear, a cache miss each (bench/RESULTS.md, "Deadlines in runs").
+ * over a million at every set and clear, a cache miss each (bench/RESULTS.md, "Per-job cost, third
+ * round").
  *
  * Not on workerd: there a timer belongs to the request that made it and dies with it, so a timer
  * shared by the deadlines of every request would stop firing once its request ended. Each deadline
