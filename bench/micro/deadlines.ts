@@ -29,5 +29,5 @@ for (const held of [10, 100_000, 1_000_000]) {
   }
   console.log(`${held} held: ${(((performance.now() - started) / PAIRS) * 1000).toFixed(3)} µs to set one and clear the oldest`)
 }
-// The heap's timer is unref'd, but a Deno process would wait for it: end here.
+// The deadlines' one timer is unref'd where timers can be (Node, Bun); end here all the same.
 ;(globalThis as { process?: { exit(code: number): void } }).process?.exit(0)

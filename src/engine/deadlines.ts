@@ -42,8 +42,9 @@ interface Run<K, T> {
 }
 
 /**
- * How many runs there are: one for each kind of deadline set in order (the results of `/runsync`,
- * those of `/run`, the ttl of queued jobs, an execution timeout), and a spare.
+ * How many runs there are: one for each kind of deadline set in order (retention's: the results of
+ * `/runsync`, those of `/run`, the ttl of queued jobs; the executor's: the default execution
+ * timeout), and spares for the policies of requests that set their own.
  */
 const RUNS = 5
 
