@@ -9,7 +9,7 @@ describe('afterTask', () => {
     vi.restoreAllMocks()
   })
 
-  it('runs the callbacks asked for in one task after it, in order, on one timer', async () => {
+  it('runs the callbacks asked for in one task after it, in order, on one immediate', async () => {
     const ran: number[] = []
     for (let k = 0; k < 5; k++) afterTask(() => ran.push(k))
     expect(vi.getTimerCount()).toBe(1)
@@ -19,7 +19,7 @@ describe('afterTask', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('skips a cancelled callback, and clears the timer once none is left', async () => {
+  it('skips a cancelled callback, and clears the immediate once none is left', async () => {
     const ran: string[] = []
     const cancelA = afterTask(() => ran.push('a'))
     const cancelB = afterTask(() => ran.push('b'))
@@ -38,7 +38,7 @@ describe('afterTask', () => {
     expect(vi.getTimerCount()).toBe(0)
   })
 
-  it('puts a callback asked for while the others run on a timer of its own, after them', async () => {
+  it('puts a callback asked for while the others run on an immediate of its own, after them', async () => {
     const ran: string[] = []
     afterTask(() => {
       ran.push('first')

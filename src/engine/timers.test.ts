@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { cancelTimer, startTimer } from './timers.ts'
+import { cancelImmediate, cancelTimer, startImmediate, startTimer } from './timers.ts'
 
 describe('startTimer', () => {
   afterEach(() => void vi.restoreAllMocks())
@@ -26,6 +26,48 @@ describe('startTimer', () => {
       expect(fired).toEqual(['a'])
       expect((handle as { hasRef?: () => boolean }).hasRef?.()).toBe(false)
     } finally {
+      vi.useRealTimers()
+    }
+  })
+})
+
+describe('startImmediate', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+    vi.restoreAllMocks()
+  })
+
+  it('runs the callback after the current task with setImmediate, and not once cancelled', async () => {
+    const immediate = vi.spyOn(globalThis, 'setImmediate')
+    const timeout = vi.spyOn(globalThis, 'setTimeout')
+    const ran: string[] = []
+    startImmediate(() => ran.push('a'))
+    cancelImmediate(startImmediate(() => ran.push('cancelled')))
+    cancelImmediate(undefined)
+    await Promise.resolve()
+    expect(ran).toEqual([])
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(ran).toEqual(['a'])
+    expect(immediate).toHaveBeenCalledTimes(3)
+    expect(timeout).not.toHaveBeenCalled()
+  })
+
+  it('falls back on a 0-ms timer where the runtime has no setImmediate (workerd, browsers)', async () => {
+    vi.useFakeTimers()
+    try {
+      vi.stubGlobal('setImmediate', undefined)
+      vi.stubGlobal('clearImmediate', undefined)
+      const ran: string[] = []
+      startImmediate(() => ran.push('a'))
+      cancelImmediate(startImmediate(() => ran.push('cancelled')))
+      expect(vi.getTimerCount()).toBe(1)
+      await Promise.resolve()
+      expect(ran).toEqual([])
+      await vi.advanceTimersByTimeAsync(0)
+      expect(ran).toEqual(['a'])
+    } finally {
+      // The stubs first: they put back the fake timers' functions, which useRealTimers then replaces.
+      vi.unstubAllGlobals()
       vi.useRealTimers()
     }
   })

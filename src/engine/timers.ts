@@ -17,3 +17,27 @@ export function startTimer(callback: () => void, ms: number): unknown {
 export function cancelTimer(handle: unknown): void {
   if (handle !== undefined) clearTimeout(handle as ReturnType<typeof setTimeout>)
 }
+
+/** `setImmediate` and `clearImmediate`, where the runtime has them: not a web standard. */
+const host = globalThis as {
+  setImmediate?: (callback: () => void) => unknown
+  clearImmediate?: (handle: unknown) => void
+}
+
+/**
+ * Calls `callback` once the current task is over: `setImmediate` where the runtime has it (Node,
+ * Bun and Deno), else a 0-ms timer. On Deno an immediate costs a seventh of a timer (0.16 µs
+ * against 1.2 with its clearing, bench/RESULTS.md "Per-job cost, fourth round"); it never holds a
+ * process open past its turn. Returns a handle for {@link cancelImmediate}. The globals are looked
+ * up at each call, as a test's fake timers replace them.
+ */
+export function startImmediate(callback: () => void): unknown {
+  return host.setImmediate ? host.setImmediate(callback) : startTimer(callback, 0)
+}
+
+/** Cancels what {@link startImmediate} returned; `undefined` is ignored. */
+export function cancelImmediate(handle: unknown): void {
+  if (handle === undefined) return
+  if (host.clearImmediate) host.clearImmediate(handle)
+  else cancelTimer(handle)
+}
