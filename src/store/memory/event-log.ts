@@ -188,7 +188,7 @@ export class EventLog {
   #seal(): void {
     const open = this.#open
     // Arrays of their exact length (`map`, a literal): an array grown by `push` from empty keeps
-    // room for 17, some 300 bytes over a short job's two, for each job of the kept minute.
+    // room for 17, some 200 bytes over a short job's two, for each job of the kept minute.
     let end = 0
     const ends = open.map((json) => (end += json.length))
     const onlyOutputs = this.#openOutputs === open.length
