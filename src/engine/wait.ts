@@ -40,10 +40,10 @@ export function waitForSignal(subscribe: (wake: () => void) => () => void, ms: n
       else signal.addEventListener('abort', finish)
     }
     if (typeof lazySignal === 'function') {
-      // After the current task (on a timer shared by the waits that task began), the signal is
-      // read and a timer set for the rest of `ms`: a wait that ends sooner (a short /runsync) makes
-      // no timer of its own. The rest is measured on the monotonic clock: a wall clock set back
-      // must not lengthen it.
+      // After the current task (on one immediate shared by the waits that task began; a timer each
+      // on workerd), the signal is read and a timer set for the rest of `ms`: a wait that ends
+      // sooner (a short /runsync) makes no timer of its own. The rest is measured on the monotonic
+      // clock: a wall clock set back must not lengthen it.
       const since = performance.now()
       cancelRead = afterTask(() => {
         cancelRead = undefined
